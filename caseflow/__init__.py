@@ -1,0 +1,41 @@
+"""CaseFlow: finding, verifying, correcting and reporting My Number linkage errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory. ``config`` overrides what the environment gives (tests use it)."""
+    from caseflow.config import load_config
+    from caseflow.extensions import csrf, db, login_manager
+
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("CASEFLOW_INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from caseflow.cases.views import bp as cases_bp
+    from caseflow.core.views import bp as core_bp, register_error_handlers, register_template_helpers
+    from caseflow.users.views import bp as auth_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(cases_bp)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    return app

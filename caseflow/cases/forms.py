@@ -1,0 +1,101 @@
+"""Turn submitted form fields into operation arguments, with errors in Japanese.
+
+Forms only parse; the rules (what is required when) live in the state
+machine's guards and the operations, so they hold for every route.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+
+from caseflow.cases.vocabulary import (
+    Cause,
+    CorrectionOutcome,
+    DismissReason,
+    NotificationMethod,
+    ViewedOnPortal,
+)
+from caseflow.errors import DomainError
+
+
+def _text(form: Mapping[str, str], key: str, max_length: int = 2000) -> str | None:
+    value = (form.get(key) or "").strip()
+    if len(value) > max_length:
+        raise DomainError(f"入力が長すぎます（{max_length}文字以内）。")
+    return value or None
+
+
+def _enum(form: Mapping[str, str], key: str, enum_cls: type[enum.Enum]):
+    value = (form.get(key) or "").strip()
+    if not value:
+        return None
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise DomainError("選択肢にない値が送信されました。画面を再読み込みしてください。") from None
+
+
+def _date(form: Mapping[str, str], key: str, label: str) -> dt.date | None:
+    value = (form.get(key) or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise DomainError(f"{label}は 2026-11-23 の形式で入力してください。") from None
+
+
+def _flag(form: Mapping[str, str], key: str) -> bool:
+    return (form.get(key) or "").strip() in {"1", "on", "true", "yes"}
+
+
+def version(form: Mapping[str, str]) -> int:
+    """The case version the form was rendered with (optimistic locking)."""
+    try:
+        return int(form.get("version", ""))
+    except ValueError:
+        raise DomainError("フォームの内容が不完全です。画面を再読み込みしてください。") from None
+
+
+def transition_arguments(trigger: str, form: Mapping[str, str]) -> dict:
+    """The keyword arguments for firing ``trigger`` from a submitted form."""
+    args: dict = {"comment": _text(form, "comment")}
+    if trigger == "confirm":
+        args.update(
+            cause=_enum(form, "cause", Cause),
+            cause_other=_text(form, "cause_other", 500),
+            viewed_on_portal=_enum(form, "viewed_on_portal", ViewedOnPortal),
+            viewed_what=_text(form, "viewed_what", 500),
+            viewed_on=_date(form, "viewed_on", "閲覧日"),
+            viewing_suspended=_flag(form, "viewing_suspended"),
+        )
+    elif trigger == "dismiss":
+        args.update(
+            dismiss_reason=_enum(form, "dismiss_reason", DismissReason),
+            dismiss_reason_other=_text(form, "dismiss_reason_other", 500),
+        )
+    elif trigger == "notify":
+        args.update(
+            notified_on=_date(form, "notified_on", "通知日"),
+            notification_method=_enum(form, "notification_method", NotificationMethod),
+        )
+    return args
+
+
+def correction_arguments(form: Mapping[str, str]) -> dict:
+    return {
+        "wrong_number_removed": _flag(form, "wrong_number_removed"),
+        "outcome": _enum(form, "outcome", CorrectionOutcome),
+        "linked_number": _text(form, "linked_number", 40),
+        "note": _text(form, "note"),
+    }
+
+
+def comment_argument(form: Mapping[str, str]) -> str | None:
+    return _text(form, "comment")
+
+
+def suspended_argument(form: Mapping[str, str]) -> bool:
+    return _flag(form, "suspended")

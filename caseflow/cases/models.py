@@ -1,0 +1,176 @@
+"""Cases, their append-only event log, and proposed corrections."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from caseflow.cases.vocabulary import (
+    FACT_FIELDS,
+    CaseStatus,
+    Cause,
+    CorrectionOutcome,
+    CorrectionStatus,
+    DismissReason,
+    FieldVerdict,
+    Grade,
+    NotificationMethod,
+    Sex,
+    ViewedOnPortal,
+)
+from caseflow.db import Base, UTCDateTime, str_enum, utcnow
+from caseflow.organizations.models import Organization, Program
+from caseflow.users.models import User
+
+
+class Case(Base):
+    """A suspected linkage error: one business record set against the registry."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.UniqueConstraint("agency_id", "program_id", "source_record_id"),
+        sa.Index("ix_cases_agency_status_due", "agency_id", "status", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=1)
+    program_id: Mapped[int] = mapped_column(sa.ForeignKey("programs.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    source_record_id: Mapped[str] = mapped_column(sa.String(64))
+    registered_number: Mapped[str] = mapped_column(sa.String(12))
+
+    record_name: Mapped[str | None] = mapped_column(sa.String(100))
+    record_kana: Mapped[str | None] = mapped_column(sa.String(100))
+    record_birth_date: Mapped[dt.date | None]
+    record_sex: Mapped[Sex | None] = mapped_column(str_enum(Sex, "record_sex"))
+    record_address: Mapped[str | None] = mapped_column(sa.String(300))
+    registry_name: Mapped[str | None] = mapped_column(sa.String(100))
+    registry_kana: Mapped[str | None] = mapped_column(sa.String(100))
+    registry_birth_date: Mapped[dt.date | None]
+    registry_sex: Mapped[Sex | None] = mapped_column(str_enum(Sex, "registry_sex"))
+    registry_address: Mapped[str | None] = mapped_column(sa.String(300))
+
+    grade: Mapped[Grade] = mapped_column(str_enum(Grade, "grade"))
+    field_verdicts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    grade_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    status: Mapped[CaseStatus] = mapped_column(
+        str_enum(CaseStatus, "case_status"), default=CaseStatus.DETECTED
+    )
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    due_date: Mapped[dt.date | None]
+    detected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    cause: Mapped[Cause | None] = mapped_column(str_enum(Cause, "cause"))
+    cause_other: Mapped[str | None] = mapped_column(sa.Text)
+    dismiss_reason: Mapped[DismissReason | None] = mapped_column(str_enum(DismissReason, "dismiss_reason"))
+    dismiss_reason_other: Mapped[str | None] = mapped_column(sa.Text)
+    viewed_on_portal: Mapped[ViewedOnPortal | None] = mapped_column(
+        str_enum(ViewedOnPortal, "viewed_on_portal")
+    )
+    viewed_what: Mapped[str | None] = mapped_column(sa.Text)
+    viewed_on: Mapped[dt.date | None]
+    viewing_suspended: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    notified_on: Mapped[dt.date | None]
+    notification_method: Mapped[NotificationMethod | None] = mapped_column(
+        str_enum(NotificationMethod, "notification_method")
+    )
+
+    program: Mapped[Program] = relationship(lazy="joined", innerjoin=True)
+    agency: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
+    assignee: Mapped[User | None] = relationship(lazy="joined")
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", lazy="select"
+    )
+    corrections: Mapped[list[Correction]] = relationship(
+        back_populates="case", order_by="Correction.id", lazy="select"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def reference(self) -> str:
+        """The case reference residents and staff quote (never the My Number)."""
+        return f"CF-{self.id:07d}"
+
+    @property
+    def masked_number(self) -> str:
+        return mask_number(self.registered_number)
+
+    @property
+    def pending_correction(self) -> Correction | None:
+        return next((c for c in self.corrections if c.status is CorrectionStatus.PROPOSED), None)
+
+    def facts(self, side: str) -> dict[str, object]:
+        """The business record ("record") or registry ("registry") facts as a dict."""
+        return {field: getattr(self, f"{side}_{field}") for field, _label in FACT_FIELDS}
+
+    def verdict(self, field: str) -> FieldVerdict | None:
+        value = (self.field_verdicts or {}).get(field)
+        return FieldVerdict(value) if value else None
+
+    def __repr__(self) -> str:
+        # Never include the number: reprs end up in logs and tracebacks.
+        return f"<Case {self.id} {self.status}>"
+
+
+def mask_number(number: str | None) -> str:
+    """Show only the last four digits of a My Number."""
+    if not number:
+        return ""
+    return "●" * max(len(number) - 4, 0) + number[-4:]
+
+
+class CaseEvent(Base):
+    """One entry of a case's audit trail. Append-only (enforced in the database too)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    trigger: Mapped[str] = mapped_column(sa.String(40))
+    from_status: Mapped[CaseStatus | None] = mapped_column(str_enum(CaseStatus, "event_from_status"))
+    to_status: Mapped[CaseStatus | None] = mapped_column(str_enum(CaseStatus, "event_to_status"))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class Correction(Base):
+    """A proposed correction of the linkage, approved or returned by a supervisor."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    status: Mapped[CorrectionStatus] = mapped_column(
+        str_enum(CorrectionStatus, "correction_status"), default=CorrectionStatus.PROPOSED
+    )
+    wrong_number_removed: Mapped[bool]
+    outcome: Mapped[CorrectionOutcome] = mapped_column(str_enum(CorrectionOutcome, "correction_outcome"))
+    linked_number: Mapped[str | None] = mapped_column(sa.String(12))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    proposed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decision_comment: Mapped[str | None] = mapped_column(sa.Text)
+
+    case: Mapped[Case] = relationship(back_populates="corrections")
+    proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id], lazy="joined")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+
+
+@event.listens_for(Session, "before_flush")
+def _events_are_append_only(session: Session, _ctx, _instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, CaseEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise RuntimeError("case events are append-only")

@@ -1,0 +1,244 @@
+"""Case pages: lists, my queue, the case with its timeline, and the actions on it."""
+
+from __future__ import annotations
+
+import math
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from caseflow.cases import forms, operations
+from caseflow.cases.access import get_visible_case, visible_cases_clause
+from caseflow.cases.machine import SPECS
+from caseflow.cases.models import Case, CaseEvent
+from caseflow.cases.vocabulary import (
+    FACT_FIELDS,
+    OPEN_STATUSES,
+    CaseStatus,
+    Cause,
+    CorrectionOutcome,
+    DismissReason,
+    FieldVerdict,
+    Grade,
+    NotificationMethod,
+    ViewedOnPortal,
+)
+from caseflow.core.japanese import today_jst, wareki, ymd
+from caseflow.errors import DomainError
+from caseflow.extensions import db
+from caseflow.organizations.models import Program
+from caseflow.users.models import User
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+SORTS = {
+    "due": (Case.due_date.asc().nulls_last(), Case.id.asc()),
+    "-due": (Case.due_date.desc().nulls_last(), Case.id.desc()),
+    "detected": (Case.detected_at.asc(), Case.id.asc()),
+    "-detected": (Case.detected_at.desc(), Case.id.desc()),
+}
+
+
+def _list_filters(args) -> dict:
+    return {
+        "status": args.get("status", ""),
+        "grade": args.get("grade", ""),
+        "program": args.get("program", ""),
+        "assignee": args.get("assignee", ""),
+        "sort": args.get("sort", "due") if args.get("sort", "due") in SORTS else "due",
+    }
+
+
+def _filtered_query(filters: dict, *, mine: bool) -> sa.Select:
+    stmt = sa.select(Case).where(visible_cases_clause(current_user))
+    if mine:
+        stmt = stmt.where(Case.assignee_id == current_user.id, Case.status.in_(OPEN_STATUSES))
+    if filters["status"]:
+        try:
+            stmt = stmt.where(Case.status == CaseStatus(filters["status"]))
+        except ValueError:
+            abort(400)
+    if filters["grade"]:
+        try:
+            stmt = stmt.where(Case.grade == Grade(filters["grade"]))
+        except ValueError:
+            abort(400)
+    if filters["program"]:
+        if not filters["program"].isdigit():
+            abort(400)
+        stmt = stmt.where(Case.program_id == int(filters["program"]))
+    if filters["assignee"] == "me":
+        stmt = stmt.where(Case.assignee_id == current_user.id)
+    elif filters["assignee"] == "none":
+        stmt = stmt.where(Case.assignee_id.is_(None))
+    elif filters["assignee"]:
+        if not filters["assignee"].isdigit():
+            abort(400)
+        stmt = stmt.where(Case.assignee_id == int(filters["assignee"]))
+    return stmt
+
+
+def _render_list(*, mine: bool):
+    filters = _list_filters(request.args)
+    try:
+        page = max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    per_page = current_app.config["CASES_PER_PAGE"]
+    stmt = _filtered_query(filters, mine=mine)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(math.ceil(total / per_page), 1)
+    page = min(page, pages)
+    cases = db.session.scalars(
+        stmt.order_by(*SORTS[filters["sort"]]).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    programs = db.session.scalars(
+        sa.select(Program).where(
+            Program.id.in_(sa.select(Case.program_id).where(visible_cases_clause(current_user)))
+        ).order_by(Program.id)
+    ).all()
+    assignees = db.session.scalars(
+        sa.select(User).where(User.organization_id == current_user.organization_id).order_by(User.display_name)
+    ).all()
+    return render_template(
+        "cases/list.html", cases=cases, filters=filters, page=page, pages=pages, total=total, mine=mine,
+        statuses=list(CaseStatus), grades=list(Grade), programs=programs, assignees=assignees,
+        today=today_jst(),
+    )
+
+
+@bp.route("/")
+@login_required
+def case_list():
+    return _render_list(mine=False)
+
+
+@bp.route("/mine")
+@login_required
+def my_queue():
+    return _render_list(mine=True)
+
+
+def _fact_rows(case: Case) -> list[dict]:
+    rows = []
+    for field, label in FACT_FIELDS:
+        record = getattr(case, f"record_{field}")
+        registry = getattr(case, f"registry_{field}")
+        verdict = case.verdict(field)
+        rows.append({
+            "field": field,
+            "label": label,
+            "record": _display(record),
+            "registry": _display(registry),
+            "verdict": verdict,
+            "differs": verdict not in (None, FieldVerdict.MATCH, FieldVerdict.NOTATION),
+        })
+    return rows
+
+
+def _display(value) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "label"):
+        return value.label
+    if hasattr(value, "isoformat"):
+        return f"{ymd(value)}（{wareki(value)}）"
+    return str(value)
+
+
+def _render_case(case: Case, status: int = 200):
+    events = db.session.scalars(
+        sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+    ).all()
+    actions = operations.available_actions(case, current_user)
+    return render_template(
+        "cases/detail.html", case=case, facts=_fact_rows(case), events=events, actions=actions,
+        specs=SPECS, causes=list(Cause), dismiss_reasons=list(DismissReason), viewed_choices=list(ViewedOnPortal),
+        notification_methods=list(NotificationMethod), outcomes=list(CorrectionOutcome),
+        trigger_labels=operations.EVENT_LABELS, today=today_jst(),
+    ), status
+
+
+@bp.route("/<int:case_id>")
+@login_required
+def case_detail(case_id: int):
+    return _render_case(get_visible_case(db.session, case_id, current_user))
+
+
+def _act(case_id: int, action) -> object:
+    """Run one operation for the current user, commit once, and go back to the case.
+
+    A refused action re-renders the case with the reason and the right status
+    code; nothing of it is kept.
+    """
+    case = get_visible_case(db.session, case_id, current_user)
+    try:
+        message = action(case)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        case = get_visible_case(db.session, case_id, current_user)
+        flash(exc.message, "error")
+        return _render_case(case, exc.status_code)
+    flash(message, "success")
+    return redirect(url_for("cases.case_detail", case_id=case_id))
+
+
+@bp.route("/<int:case_id>/transitions/<trigger>", methods=["POST"])
+@login_required
+def fire_transition(case_id: int, trigger: str):
+    if trigger not in SPECS:
+        abort(404)
+
+    def action(case: Case) -> str:
+        operations.fire(case, trigger, current_user, expected_version=forms.version(request.form),
+                        **forms.transition_arguments(trigger, request.form))
+        return f"「{SPECS[trigger].label}」を記録しました。"
+
+    return _act(case_id, action)
+
+
+@bp.route("/<int:case_id>/correction", methods=["POST"])
+@login_required
+def propose_correction(case_id: int):
+    def action(case: Case) -> str:
+        operations.propose_correction(case, current_user, expected_version=forms.version(request.form),
+                                      **forms.correction_arguments(request.form))
+        return "訂正内容を登録しました。承認者の承認を待っています。"
+
+    return _act(case_id, action)
+
+
+@bp.route("/<int:case_id>/correction/return", methods=["POST"])
+@login_required
+def return_correction(case_id: int):
+    def action(case: Case) -> str:
+        operations.return_correction(case, current_user, expected_version=forms.version(request.form),
+                                     comment=forms.comment_argument(request.form))
+        return "訂正内容を差し戻しました。"
+
+    return _act(case_id, action)
+
+
+@bp.route("/<int:case_id>/viewing", methods=["POST"])
+@login_required
+def set_viewing(case_id: int):
+    def action(case: Case) -> str:
+        suspended = forms.suspended_argument(request.form)
+        operations.set_viewing_suspended(case, current_user, suspended=suspended,
+                                         expected_version=forms.version(request.form),
+                                         comment=forms.comment_argument(request.form))
+        return "マイナポータルでの閲覧を停止しました。" if suspended else "閲覧停止を解除しました。"
+
+    return _act(case_id, action)
+
+
+@bp.route("/<int:case_id>/comments", methods=["POST"])
+@login_required
+def add_comment(case_id: int):
+    def action(case: Case) -> str:
+        operations.add_comment(case, current_user, comment=forms.comment_argument(request.form))
+        return "コメントを追加しました。"
+
+    return _act(case_id, action)

@@ -1,0 +1,124 @@
+"""The ``caseflow`` command: Flask's CLI bound to create_app(), plus db, seed and users."""
+
+from __future__ import annotations
+
+import click
+from alembic import command as alembic_command
+from alembic.config import Config as AlembicConfig
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from caseflow import ROOT, create_app
+
+
+def alembic_config(database_url: str) -> AlembicConfig:
+    config = AlembicConfig(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False,
+             help="CaseFlow: マイナンバー紐付け誤りの案件管理。")
+def main() -> None:
+    pass
+
+
+@main.group()
+def db() -> None:
+    """データベースの移行（Alembic）。"""
+
+
+@db.command()
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    alembic_command.upgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+    click.echo(f"データベースを {revision} まで更新しました。")
+
+
+@db.command()
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (e.g. -1 or base)."""
+    alembic_command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+    click.echo(f"データベースを {revision} まで戻しました。")
+
+
+@db.command()
+def current() -> None:
+    """Show the revision the database is at."""
+    alembic_command.current(alembic_config(current_app.config["DATABASE_URL"]))
+
+
+@db.command()
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate/--empty", default=True)
+def revision(message: str, autogenerate: bool) -> None:
+    """Create a new migration file (date-prefixed)."""
+    alembic_command.revision(alembic_config(current_app.config["DATABASE_URL"]), message=message,
+                             autogenerate=autogenerate)
+
+
+@main.group()
+def seed() -> None:
+    """参照データとデモデータの投入。"""
+
+
+@seed.command("reference")
+def seed_reference() -> None:
+    """Load programs and organisations (idempotent)."""
+    from caseflow.extensions import db as database
+    from caseflow.seeding import load_reference
+
+    summary = load_reference(database.session)
+    database.session.commit()
+    click.echo(summary.describe())
+
+
+@seed.command("demo")
+def seed_demo() -> None:
+    """Load reference data, demo users and demo cases (idempotent)."""
+    from caseflow.extensions import db as database
+    from caseflow.seeding import load_demo
+
+    summary = load_demo(database.session)
+    database.session.commit()
+    click.echo(summary.describe())
+
+
+@main.group()
+def users() -> None:
+    """利用者の管理。"""
+
+
+@users.command("create")
+@click.option("--login", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--organization", "organization_code", required=True, help="組織コード")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["caseworker", "supervisor", "ministry_officer", "digital_agency_officer",
+                                 "administrator"]))
+@click.password_option()
+def users_create(login: str, display_name: str, organization_code: str, roles: tuple[str, ...],
+                 password: str) -> None:
+    """Create a user (the password is asked for, never passed on the command line)."""
+    import sqlalchemy as sa
+
+    from caseflow.errors import DomainError
+    from caseflow.extensions import db as database
+    from caseflow.organizations.models import Organization
+    from caseflow.users.models import Role
+    from caseflow.users.operations import create_user
+
+    organization = database.session.scalars(
+        sa.select(Organization).where(Organization.code == organization_code)).one_or_none()
+    if organization is None:
+        raise click.ClickException(f"組織コード {organization_code} の組織がありません。")
+    try:
+        create_user(database.session, login=login, display_name=display_name, organization=organization,
+                    roles={Role(r) for r in roles}, password=password)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    database.session.commit()
+    click.echo(f"利用者 {login} を作成しました。")

@@ -1,0 +1,82 @@
+"""Health check, home, error pages, template helpers and response headers."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from caseflow.core.japanese import jst, wareki, ymd
+from caseflow.errors import DomainError
+from caseflow.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("cases.my_queue"))
+    return redirect(url_for("auth.login"))
+
+
+def _error_page(status: int, title: str, message: str):
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        db.session.rollback()
+        return _error_page(exc.status_code, "操作できません", exc.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_exc):
+        return _error_page(400, "送信できませんでした",
+                           "フォームの有効期限が切れたか、不正な送信です。画面を再読み込みしてからもう一度操作してください。")
+
+    @app.errorhandler(404)
+    def _not_found(_exc):
+        return _error_page(404, "ページが見つかりません", "指定されたページまたは案件は見つかりません。")
+
+    @app.errorhandler(403)
+    def _forbidden(_exc):
+        return _error_page(403, "権限がありません", "この操作を行う権限がありません。")
+
+    @app.errorhandler(405)
+    def _method_not_allowed(_exc):
+        return _error_page(405, "操作できません", "この方法ではページを開けません。")
+
+    @app.errorhandler(500)
+    def _server_error(_exc):
+        return _error_page(500, "システムエラー", "処理中にエラーが発生しました。時間をおいてもう一度お試しください。")
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["wareki"] = wareki
+    app.jinja_env.filters["ymd"] = ymd
+    app.jinja_env.filters["jst"] = jst
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+        if request.endpoint and request.endpoint.startswith("cases."):
+            response.headers["Cache-Control"] = "no-store"
+        return response

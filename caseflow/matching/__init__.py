@@ -1,0 +1,1 @@
+"""Pure matching code: normalisation, grading, number checks. No Flask, no ORM."""

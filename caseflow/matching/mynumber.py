@@ -1,0 +1,49 @@
+"""My Number (個人番号) normalisation and check digit.
+
+Nothing here logs or echoes a number back in an error: callers show the
+messages to users and may log them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+_SEPARATORS = re.compile(r"[\s\-‐‑–—―−－ｰー]")
+
+
+def check_digit(first_eleven: str) -> int:
+    """Check digit of a My Number from its first 11 digits (official algorithm)."""
+    if len(first_eleven) != 11 or not first_eleven.isdigit():
+        raise ValueError("11桁の数字が必要です")
+    remainder = sum(int(d) * w for d, w in zip(first_eleven, _WEIGHTS)) % 11
+    return 0 if remainder <= 1 else 11 - remainder
+
+
+def normalize_number(raw: str | None) -> str:
+    """Full-width digits to ASCII, separators and spaces removed."""
+    if raw is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(raw))
+    return _SEPARATORS.sub("", text)
+
+
+def number_problem(raw: str | None) -> str | None:
+    """Why ``raw`` is not a valid My Number (Japanese), or None when it is valid."""
+    number = normalize_number(raw)
+    if not number:
+        return "個人番号が入力されていません。"
+    if not number.isdigit():
+        return "個人番号は数字12桁で入力してください。"
+    if len(number) == 11:
+        return "個人番号が11桁です（先頭の0が失われた可能性があります）。"
+    if len(number) != 12:
+        return "個人番号は数字12桁で入力してください。"
+    if check_digit(number[:11]) != int(number[11]):
+        return "個人番号の検査用数字が一致しません。"
+    return None
+
+
+def is_valid_number(raw: str | None) -> bool:
+    return number_problem(raw) is None

@@ -1,0 +1,5 @@
+"""Imports every area's models so that Base.metadata knows all tables (Alembic, tests)."""
+
+from caseflow.cases.models import Case, CaseEvent, Correction  # noqa: F401
+from caseflow.organizations.models import Organization, Program  # noqa: F401
+from caseflow.users.models import User, UserRole  # noqa: F401

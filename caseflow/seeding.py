@@ -1,0 +1,300 @@
+"""Reference data (programs, organisations) and the demo data set, from seed/.
+
+Everything is keyed by a natural key (organisation code, program name, user
+login, agency + program + record id), so loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import random
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from caseflow import ROOT
+from caseflow.cases import operations
+from caseflow.cases.models import Case
+from caseflow.cases.vocabulary import (
+    CaseStatus,
+    Cause,
+    CorrectionOutcome,
+    DismissReason,
+    FieldVerdict,
+    Grade,
+    NotificationMethod,
+    Sex,
+    ViewedOnPortal,
+)
+from caseflow.matching.mynumber import check_digit
+from caseflow.organizations.models import Organization, OrganizationKind, Program
+from caseflow.users.models import Role, User
+from caseflow.users.operations import create_user
+
+SEED_DIR = ROOT / "seed"
+DEMO_CASE_COUNT = 200
+DEMO_PASSWORD_ENV = "CASEFLOW_DEMO_PASSWORD"
+DEFAULT_DEMO_PASSWORD = "caseflow-demo"  # demo data only; documented in the README
+
+
+@dataclass
+class SeedSummary:
+    created: Counter = field(default_factory=Counter)
+    existing: Counter = field(default_factory=Counter)
+
+    def describe(self) -> str:
+        names = {"organizations": "組織", "programs": "事務", "users": "利用者", "cases": "案件"}
+        parts = [f"{label}: 新規 {self.created[key]} 件／既存 {self.existing[key]} 件" for key, label in names.items()
+                 if self.created[key] or self.existing[key]]
+        return "\n".join(parts)
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with open(SEED_DIR / name, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def demo_password() -> str:
+    return os.environ.get(DEMO_PASSWORD_ENV) or DEFAULT_DEMO_PASSWORD
+
+
+def load_reference(session: Session, summary: SeedSummary | None = None) -> SeedSummary:
+    """Organisations and the 24 programs of the 2023 inspection with their ministries."""
+    summary = summary or SeedSummary()
+    orgs = {o.code: o for o in session.scalars(sa.select(Organization))}
+    for row in _rows("organizations.csv"):
+        org = orgs.get(row["code"])
+        if org is None:
+            org = Organization(code=row["code"])
+            session.add(org)
+            orgs[org.code] = org
+            summary.created["organizations"] += 1
+        else:
+            summary.existing["organizations"] += 1
+        org.name = row["name"]
+        org.kind = OrganizationKind(row["kind"])
+        org.prefecture = row["prefecture"] or None
+    session.flush()
+    by_name = {o.name: o for o in orgs.values()}
+    programs = {p.name: p for p in session.scalars(sa.select(Program))}
+    for row in _rows("programs_2023_inspection.csv"):
+        ministry = by_name[row["responsible_ministry"]]
+        program = programs.get(row["program_name"])
+        if program is None:
+            session.add(Program(name=row["program_name"], ministry_id=ministry.id))
+            summary.created["programs"] += 1
+        else:
+            program.ministry_id = ministry.id
+            summary.existing["programs"] += 1
+    session.flush()
+    return summary
+
+
+def load_demo(session: Session) -> SeedSummary:
+    """Reference data, one user per demo login and about 200 cases spread over every status."""
+    summary = load_reference(session)
+    orgs = {o.code: o for o in session.scalars(sa.select(Organization))}
+    for row in _rows("demo_users.csv"):
+        if session.scalar(sa.select(User.id).where(User.login == row["login"])) is not None:
+            summary.existing["users"] += 1
+            continue
+        create_user(session, login=row["login"], display_name=row["display_name"],
+                    organization=orgs[row["organization_code"]],
+                    roles={Role(r) for r in row["roles"].split()}, password=demo_password())
+        summary.created["users"] += 1
+    _load_demo_cases(session, summary)
+    return summary
+
+
+# --- demo cases ---------------------------------------------------------------
+
+# How many of the demo cases end in each status.
+STATUS_MIX = (
+    (CaseStatus.DETECTED, 0.30),
+    (CaseStatus.VERIFYING, 0.20),
+    (CaseStatus.CONFIRMED, 0.14),
+    (CaseStatus.FALSE, 0.14),
+    (CaseStatus.CORRECTED, 0.12),
+    (CaseStatus.NOTIFIED, 0.10),
+)
+
+
+def _valid_number(rng: random.Random) -> str:
+    first = "".join(str(rng.randint(0, 9)) for _ in range(11))
+    return first + str(check_digit(first))
+
+
+def _kanji_numeral(n: int) -> str:
+    digits = "〇一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+
+
+def _person(rng: random.Random, people: dict, agency_code: str) -> dict:
+    sex = rng.choice([Sex.MALE, Sex.FEMALE])
+    surname, surname_kana = rng.choice(people["surnames"])
+    given, given_kana = rng.choice(people["given_male" if sex is Sex.MALE else "given_female"])
+    postal, town = rng.choice(people["addresses"][agency_code])
+    block, lot = rng.randint(1, 20), rng.randint(1, 30)
+    return {
+        "surname": surname, "given": given,
+        "name": f"{surname}　{given}", "kana": f"{surname_kana}　{given_kana}",
+        "birth_date": dt.date(1935, 1, 1) + dt.timedelta(days=rng.randint(0, 365 * 85)),
+        "sex": sex, "postal": postal, "town": town, "block": block, "lot": lot,
+        "address": f"{town}{block}番{lot}号",
+    }
+
+
+def _scenario(rng: random.Random, people: dict, agency_code: str) -> dict:
+    """Business-record and registry facts for one demo case, graded as detection would."""
+    person = _person(rng, people, agency_code)
+    record = {k: person[k] for k in ("name", "kana", "birth_date", "sex", "address")}
+    verdicts = {f: FieldVerdict.MATCH.value for f in record}
+    kind = rng.choices(["typo", "surname", "move", "family", "other", "birth"], [3, 2, 2, 2, 2, 1])[0]
+    registry = dict(record)
+    if kind == "typo":
+        registry["kana"] = person["kana"].replace("ウ", "ー", 1) if "ウ" in person["kana"] else person["kana"] + "ー"
+        registry["address"] = f"{person['town']}{_kanji_numeral(person['block'])}番地{person['lot']}"
+        verdicts.update(kana=FieldVerdict.MINOR.value, address=FieldVerdict.NOTATION.value)
+        grade, reason = Grade.B, "カナ氏名に1文字の相違があります（入力誤りの可能性）。"
+    elif kind == "surname":
+        other, other_kana = rng.choice(people["surnames"])
+        registry["name"] = f"{other}　{person['given']}"
+        registry["kana"] = other_kana + "　" + person["kana"].split("　")[1]
+        verdicts.update(name=FieldVerdict.MISMATCH.value, kana=FieldVerdict.MISMATCH.value)
+        grade, reason = Grade.B, "氏のみ異なり、名・生年月日・性別・住所は一致（改姓の未届の可能性）。"
+    elif kind == "move":
+        other = _person(rng, people, agency_code)
+        registry["address"] = other["address"]
+        verdicts.update(address=FieldVerdict.MISMATCH.value)
+        grade, reason = Grade.B, "住所のみ異なります（転居の未届の可能性）。"
+    elif kind == "family":
+        relative = _person(rng, people, agency_code)
+        registry.update(name=f"{person['surname']}　{relative['given']}",
+                        kana=person["kana"].split("　")[0] + "　" + relative["kana"].split("　")[1],
+                        birth_date=relative["birth_date"], sex=relative["sex"])
+        verdicts.update(name=FieldVerdict.MISMATCH.value, kana=FieldVerdict.MISMATCH.value,
+                        birth_date=FieldVerdict.MISMATCH.value,
+                        sex=FieldVerdict.MATCH.value if relative["sex"] is person["sex"] else FieldVerdict.MISMATCH.value)
+        grade, reason = Grade.C, "氏と住所が一致し、名と生年月日が異なります（家族の番号の可能性）。"
+    elif kind == "birth":
+        registry["birth_date"] = person["birth_date"] + dt.timedelta(days=rng.choice([-365, 31, 3653]))
+        verdicts.update(birth_date=FieldVerdict.MISMATCH.value)
+        grade, reason = Grade.C, "生年月日が一致しません（別人の可能性）。"
+    else:
+        other = _person(rng, people, agency_code)
+        registry = {k: other[k] for k in ("name", "kana", "birth_date", "sex", "address")}
+        verdicts = {f: FieldVerdict.MISMATCH.value for f in record}
+        if other["sex"] is person["sex"]:
+            verdicts["sex"] = FieldVerdict.MATCH.value
+        grade, reason = Grade.C, "氏名と生年月日がいずれも異なります（別人の番号の可能性）。"
+    return {"record": record, "registry": registry, "verdicts": verdicts, "grade": grade,
+            "reason": reason, "kind": kind}
+
+
+def _staff(session: Session, org: Organization) -> tuple[User, User]:
+    """The first demo caseworker and supervisor of an organisation."""
+    users = session.scalars(sa.select(User).where(User.organization_id == org.id).order_by(User.id)).all()
+    caseworker = next(u for u in users if u.has_role(Role.CASEWORKER))
+    supervisor = next(u for u in users if u.has_role(Role.SUPERVISOR))
+    return caseworker, supervisor
+
+
+def _load_demo_cases(session: Session, summary: SeedSummary) -> None:
+    people = json.loads((SEED_DIR / "demo_people.json").read_text(encoding="utf-8"))
+    rng = random.Random(2023)
+    orgs = {o.code: o for o in session.scalars(sa.select(Organization))}
+    programs = {p.name: p for p in session.scalars(sa.select(Program))}
+    existing = set(session.scalars(sa.select(Case.source_record_id).where(Case.source_record_id.like("DEMO-%"))))
+    agency_weights = {"022012": 0.4, "022021": 0.3, "020001": 0.15, "digital": 0.15}
+    statuses = [s for s, share in STATUS_MIX for _ in range(round(share * DEMO_CASE_COUNT))]
+    rng.shuffle(statuses)
+    today = dt.date.today()
+    for index, target in enumerate(statuses[:DEMO_CASE_COUNT], start=1):
+        # Draw everything for this case first, so the sequence is the same whether or not it exists.
+        agency_code = rng.choices(list(agency_weights), list(agency_weights.values()))[0]
+        program_name = rng.choice(people["agency_programs"][agency_code])
+        scenario = _scenario(rng, people, agency_code)
+        number = _valid_number(rng)
+        linked_number = _valid_number(rng)
+        due_offset = rng.randint(-10, 40)
+        cause = Cause.SHARED_TERMINAL_LOGOUT if agency_code == "digital" else rng.choice(
+            [c for c in Cause if c not in (Cause.SHARED_TERMINAL_LOGOUT, Cause.OTHER)])
+        viewed = rng.choices(list(ViewedOnPortal), [1, 8, 1])[0]
+        record_id = f"DEMO-{index:04d}"
+        if record_id in existing:
+            summary.existing["cases"] += 1
+            continue
+        agency = orgs[agency_code]
+        record, registry = scenario["record"], scenario["registry"]
+        case = operations.open_case(
+            session,
+            program=programs[program_name], agency=agency, source_record_id=record_id,
+            registered_number=number,
+            grade=scenario["grade"], field_verdicts=scenario["verdicts"], grade_reason=scenario["reason"],
+            due_date=today + dt.timedelta(days=due_offset),
+            **{f"record_{k}": v for k, v in record.items()},
+            **{f"registry_{k}": v for k, v in registry.items()},
+        )
+        _drive(case, target, _staff(session, agency), scenario["kind"], cause, viewed, linked_number)
+        summary.created["cases"] += 1
+    session.flush()
+
+
+def _drive(case: Case, target: CaseStatus, staff: tuple[User, User], kind: str, cause: Cause,
+           viewed: ViewedOnPortal, linked_number: str) -> None:
+    """Take a new case to ``target`` through the real operations, as staff would."""
+    caseworker, supervisor = staff
+    if target is CaseStatus.DETECTED:
+        return
+    operations.start_verification(case, caseworker)
+    if target is CaseStatus.VERIFYING:
+        return
+    if target is CaseStatus.FALSE:
+        reason = {"surname": DismissReason.SURNAME_CHANGE, "move": DismissReason.UNREPORTED_MOVE,
+                  "typo": DismissReason.NOTATION_DIFFERENCE}.get(kind, DismissReason.OWN_DATA_ENTRY_ERROR)
+        operations.dismiss_case(case, caseworker, dismiss_reason=reason,
+                                comment="住民票の写しと申請書を照合し、本人の番号であることを確認。")
+        return
+    operations.confirm_case(case, caseworker, cause=cause, viewed_on_portal=viewed,
+                            viewed_what="受給者証の情報" if viewed is ViewedOnPortal.YES else None,
+                            viewing_suspended=True, comment="本人に電話で確認し、別人の番号と判明。")
+    if target is CaseStatus.CONFIRMED:
+        return
+    outcome = CorrectionOutcome.LINKED if kind != "other" else CorrectionOutcome.UNLINKED
+    operations.propose_correction(case, caseworker, wrong_number_removed=True, outcome=outcome,
+                                  linked_number=linked_number if outcome is CorrectionOutcome.LINKED else None,
+                                  note="基本4情報で住基照会し、1人に特定。" if outcome is CorrectionOutcome.LINKED else
+                                  "基本4情報での照会で複数人が該当したため、本人特定まで紐付けを保留。")
+    operations.approve_correction(case, supervisor, comment="照会結果を確認しました。")
+    if target is CaseStatus.CORRECTED:
+        return
+    operations.notify_case(case, caseworker, notified_on=dt.date.today(),
+                           notification_method=NotificationMethod.MAIL)
+
+
+def print_logins(url: str) -> None:
+    rows = _rows("demo_users.csv")
+    print()
+    print(f"CaseFlow を起動します: {url}")
+    print(f"デモ用ログイン（パスワードはすべて {demo_password()}）:")
+    for row in rows:
+        roles = "／".join(Role(r).label for r in row["roles"].split())
+        print(f"  {row['login']:<22} {row['display_name']}（{roles}）")
+    print()
+
+
+if __name__ == "__main__":  # python -m caseflow.seeding --print-logins URL
+    if len(sys.argv) == 3 and sys.argv[1] == "--print-logins":
+        print_logins(sys.argv[2])
+    else:
+        raise SystemExit("usage: python -m caseflow.seeding --print-logins URL")

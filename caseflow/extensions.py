@@ -2,31 +2,52 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from dataclasses import dataclass
+
+from flask import Flask, current_app
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Engine
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session, scoped_session
 
 from caseflow.db import make_engine
 
 
+@dataclass
+class DatabaseState:
+    """Per-app database binding. Tests point ``bind`` at a connection inside a transaction."""
+
+    engine: Engine
+    bind: Engine | Connection
+    join_transaction_mode: str = "conservative_savepoint"
+
+
 class Database:
-    """The engine and a request-scoped session (one unit of work per request)."""
+    """The app's engine and a session per request (one unit of work, one commit)."""
 
     def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self.session = scoped_session(sessionmaker(expire_on_commit=True))
+        self.session = scoped_session(self._create_session)
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
-        self.session.remove()
-        self.session.configure(bind=self.engine)
-        app.extensions["caseflow.db"] = self
+        engine = make_engine(app.config["DATABASE_URL"])
+        app.extensions["caseflow.db"] = DatabaseState(engine=engine, bind=engine)
 
         @app.teardown_appcontext
         def _remove_session(_exc):
             self.session.remove()
+
+    @staticmethod
+    def state(app: Flask | None = None) -> DatabaseState:
+        return (app or current_app).extensions["caseflow.db"]
+
+    @property
+    def engine(self) -> Engine:
+        return self.state().engine
+
+    def _create_session(self) -> Session:
+        state = self.state()
+        return Session(bind=state.bind, join_transaction_mode=state.join_transaction_mode,
+                       expire_on_commit=True)
 
 
 db = Database()

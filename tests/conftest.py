@@ -1,0 +1,261 @@
+"""Fixtures: an app per database backend, a rolled-back transaction per test, factories."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from caseflow import create_app
+from caseflow.cases import operations
+from caseflow.cases.models import Case
+from caseflow.cases.vocabulary import (
+    CaseStatus,
+    Cause,
+    CorrectionOutcome,
+    FieldVerdict,
+    Grade,
+    NotificationMethod,
+    Sex,
+    ViewedOnPortal,
+)
+from caseflow.extensions import db
+from caseflow.matching.mynumber import check_digit
+from caseflow.organizations.models import Organization, OrganizationKind, Program
+from caseflow.users.models import Role, User
+from caseflow.users.operations import create_user
+from tests.backends import BACKENDS, NOT_RUN, Backend, require_postgres
+
+PASSWORD = "correct horse battery"
+
+
+def test_config(url: str) -> dict:
+    return {
+        "DATABASE_URL": url,
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        # argon2id stays, at a cost that keeps the suite quick.
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_COST": 1024,
+    }
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request, tmp_path_factory) -> Backend:
+    if request.param == "postgresql":
+        require_postgres()
+    made = Backend(request.param, tmp_path_factory.mktemp(request.param))
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture(scope="session")
+def app(backend):
+    """One app per backend on the migrated template database; tests roll back."""
+    application = create_app(test_config(backend.template_url))
+    yield application
+    db.state(application).engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _rollback(request):
+    """Every test that uses the app runs inside a transaction rolled back afterwards.
+
+    Commits made by views and operations become savepoint releases, so a test
+    sees them, and the next test starts clean.
+    """
+    if "app" not in request.fixturenames or "committed_app" in request.fixturenames:
+        yield
+        return
+    application = request.getfixturevalue("app")
+    state = db.state(application)
+    connection = state.engine.connect()
+    outer = connection.begin()
+    state.bind, state.join_transaction_mode = connection, "create_savepoint"
+    ctx = application.app_context()
+    ctx.push()
+    try:
+        yield
+    finally:
+        db.session.remove()
+        ctx.pop()
+        outer.rollback()
+        connection.close()
+        state.bind, state.join_transaction_mode = state.engine, "conservative_savepoint"
+
+
+@pytest.fixture
+def committed_app(backend):
+    """An app on its own fresh database where commits are real (concurrency, CLI, browser)."""
+    application = create_app(test_config(backend.copy()))
+    yield application
+    db.state(application).engine.dispose()
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- factories ----------------------------------------------------------------
+
+_seq = itertools.count(1)
+
+
+def valid_number(seed: int) -> str:
+    first = f"{seed:011d}"[-11:]
+    return first + str(check_digit(first))
+
+
+@pytest.fixture
+def make_org(app):
+    def make(kind: OrganizationKind = OrganizationKind.LINKING_AGENCY, name: str | None = None) -> Organization:
+        n = next(_seq)
+        org = Organization(code=f"T{n:05d}", name=name or f"テスト市{n}", kind=kind, prefecture="青森県")
+        db.session.add(org)
+        db.session.flush()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def ministry(make_org):
+    return make_org(OrganizationKind.MINISTRY, "厚生労働省（テスト）")
+
+
+@pytest.fixture
+def program(ministry):
+    program = Program(name=f"障害者手帳情報（テスト{next(_seq)}）", ministry_id=ministry.id)
+    db.session.add(program)
+    db.session.flush()
+    return program
+
+
+@pytest.fixture
+def agency(make_org):
+    return make_org()
+
+
+@pytest.fixture
+def make_user(app, agency):
+    def make(*roles: Role, org: Organization | None = None, name: str | None = None) -> User:
+        n = next(_seq)
+        return create_user(db.session, login=f"user{n}", display_name=name or f"職員{n}",
+                           organization=org or agency, roles=set(roles) or {Role.CASEWORKER},
+                           password=PASSWORD)
+
+    return make
+
+
+@pytest.fixture
+def caseworker(make_user):
+    return make_user(Role.CASEWORKER, name="担当 花子")
+
+
+@pytest.fixture
+def supervisor(make_user):
+    return make_user(Role.SUPERVISOR, name="承認 一郎")
+
+
+@pytest.fixture
+def make_case(app, agency, program, caseworker, supervisor):
+    """make_case(status=...) opens a case and takes it to ``status`` through the real operations."""
+
+    def make(status: CaseStatus = CaseStatus.DETECTED, *, agency_: Organization | None = None,
+             program_: Program | None = None, staff: tuple[User, User] | None = None,
+             pending_correction: bool = False, **fields) -> Case:
+        n = next(_seq)
+        worker, boss = staff or (caseworker, supervisor)
+        values = dict(
+            program=program_ or program, agency=agency_ or agency, source_record_id=f"R{n:06d}",
+            registered_number=valid_number(10_000_000_000 + n),
+            record_name="山田　太郎", record_kana="ヤマダ　タロウ", record_birth_date=dt.date(1970, 3, 2),
+            record_sex=Sex.MALE, record_address="青森県青森市新町一丁目1番1号",
+            registry_name="山田　次郎", registry_kana="ヤマダ　ジロウ", registry_birth_date=dt.date(1972, 5, 1),
+            registry_sex=Sex.MALE, registry_address="青森県青森市新町一丁目1番1号",
+            grade=Grade.C, grade_reason="氏と住所が一致し、名と生年月日が異なります。",
+            field_verdicts={"name": FieldVerdict.MISMATCH.value, "kana": FieldVerdict.MISMATCH.value,
+                            "birth_date": FieldVerdict.MISMATCH.value, "sex": FieldVerdict.MATCH.value,
+                            "address": FieldVerdict.MATCH.value},
+            due_date=dt.date.today() + dt.timedelta(days=10),
+        )
+        values.update(fields)
+        case = operations.open_case(db.session, **values)
+        drive(case, status, worker, boss, pending_correction=pending_correction)
+        return case
+
+    return make
+
+
+def drive(case: Case, target: CaseStatus, worker: User, boss: User, *, pending_correction: bool = False) -> None:
+    path = {
+        CaseStatus.DETECTED: [],
+        CaseStatus.VERIFYING: ["start"],
+        CaseStatus.CONFIRMED: ["start", "confirm"],
+        CaseStatus.FALSE: ["start", "dismiss"],
+        CaseStatus.CORRECTED: ["start", "confirm", "propose", "approve"],
+        CaseStatus.NOTIFIED: ["start", "confirm", "propose", "approve", "notify"],
+    }[target]
+    if pending_correction:
+        path = path + ["propose"]
+    for step in path:
+        if step == "start":
+            operations.start_verification(case, worker)
+        elif step == "confirm":
+            operations.confirm_case(case, worker, cause=Cause.FAMILY_MEMBER_NUMBER,
+                                    viewed_on_portal=ViewedOnPortal.NO)
+        elif step == "dismiss":
+            from caseflow.cases.vocabulary import DismissReason
+
+            operations.dismiss_case(case, worker, dismiss_reason=DismissReason.SURNAME_CHANGE)
+        elif step == "propose":
+            operations.propose_correction(case, worker, wrong_number_removed=True,
+                                          outcome=CorrectionOutcome.UNLINKED)
+        elif step == "approve":
+            operations.approve_correction(case, boss)
+        elif step == "notify":
+            operations.notify_case(case, worker, notified_on=dt.date.today(),
+                                   notification_method=NotificationMethod.MAIL)
+
+
+# --- the browser's view of a form ----------------------------------------------------
+
+_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = _CSRF.search(page)
+    assert match, "page carries no CSRF token"
+    return match.group(1)
+
+
+def login(client, user: User, password: str = PASSWORD):
+    token = csrf_token(client)
+    return client.post("/login", data={"csrf_token": token, "login": user.login, "password": password})
+
+
+def post_form(client, path: str, data: dict, *, token_from: str = "/cases/"):
+    return client.post(path, data={"csrf_token": csrf_token(client, token_from), **data})
+
+
+def events_of(case_id: int) -> list:
+    from caseflow.cases.models import CaseEvent
+
+    return db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)).all()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if NOT_RUN:
+        terminalreporter.section("NOT RUN")
+        for name, reason in NOT_RUN.items():
+            terminalreporter.write_line(f"{name}: database tests were NOT run — {reason}")

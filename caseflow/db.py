@@ -86,3 +86,16 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return sa.create_engine(url, **kwargs)
+
+
+def is_write_conflict(exc: sa.exc.DBAPIError) -> bool:
+    """True when the database refused a write because another transaction wrote first.
+
+    SQLite in WAL mode refuses a write from a transaction whose snapshot is
+    older than another's commit ("database is locked", SQLITE_BUSY_SNAPSHOT)
+    before any version check can run; PostgreSQL reports serialization failures.
+    """
+    code = getattr(exc.orig, "sqlstate", None)
+    if code in ("40001", "40P01"):
+        return True
+    return "database is locked" in str(exc.orig)

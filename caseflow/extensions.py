@@ -19,7 +19,7 @@ class DatabaseState:
 
     engine: Engine
     bind: Engine | Connection
-    join_transaction_mode: str = "conservative_savepoint"
+    join_transaction_mode: str = "conditional_savepoint"
 
 
 class Database:

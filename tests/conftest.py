@@ -8,6 +8,8 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 from caseflow import create_app
 from caseflow.cases import operations
@@ -84,7 +86,7 @@ def _rollback(request):
         ctx.pop()
         outer.rollback()
         connection.close()
-        state.bind, state.join_transaction_mode = state.engine, "conservative_savepoint"
+        state.bind, state.join_transaction_mode = state.engine, "conditional_savepoint"
 
 
 @pytest.fixture
@@ -100,8 +102,23 @@ def session(app):
     return db.session
 
 
+class FreshGlobalsClient(FlaskClient):
+    """Each request starts with an empty ``g``, as in production.
+
+    The test holds an app context open (for its database session), which Flask
+    reuses for requests; without this, Flask-Login's user and Flask-WTF's token
+    cached in ``g`` would leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = FreshGlobalsClient
     return app.test_client()
 
 

@@ -86,8 +86,9 @@ class Case(Base):
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", lazy="select"
     )
+    # Loaded with the case, so that guards and the version check see one snapshot.
     corrections: Mapped[list[Correction]] = relationship(
-        back_populates="case", order_by="Correction.id", lazy="select"
+        back_populates="case", order_by="Correction.id", lazy="selectin"
     )
 
     __mapper_args__ = {"version_id_col": version}

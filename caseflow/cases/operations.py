@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import MachineError
@@ -22,7 +23,7 @@ from caseflow.cases.vocabulary import (
     NotificationMethod,
     ViewedOnPortal,
 )
-from caseflow.db import utcnow
+from caseflow.db import is_write_conflict, utcnow
 from caseflow.errors import STALE_MESSAGE, Conflict, DomainError, PermissionDenied
 from caseflow.matching.mynumber import normalize_number, number_problem
 from caseflow.users.models import User
@@ -45,6 +46,10 @@ def _flush(case: Case) -> None:
         _session(case).flush()
     except StaleDataError as exc:
         raise Conflict(STALE_MESSAGE) from exc
+    except DBAPIError as exc:
+        if is_write_conflict(exc):
+            raise Conflict(STALE_MESSAGE) from exc
+        raise
 
 
 def _record(case: Case, actor: User, trigger: str, comment: str | None = None, **details) -> CaseEvent:

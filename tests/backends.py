@@ -65,7 +65,8 @@ def _with_database(url: str, name: str) -> str:
 
 
 class Backend:
-    """Makes migrated databases of one kind: a template once, then cheap copies."""
+    """Makes migrated databases of one kind: a template migrated once (never connected to
+    afterwards, as PostgreSQL requires of a template), then cheap copies."""
 
     def __init__(self, kind: str, workdir: Path) -> None:
         self.kind = kind

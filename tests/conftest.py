@@ -56,8 +56,8 @@ def backend(request, tmp_path_factory) -> Backend:
 
 @pytest.fixture(scope="session")
 def app(backend):
-    """One app per backend on the migrated template database; tests roll back."""
-    application = create_app(test_config(backend.template_url))
+    """One app per backend on its own migrated database; each test rolls back."""
+    application = create_app(test_config(backend.copy()))
     yield application
     db.state(application).engine.dispose()
 

@@ -1,0 +1,38 @@
+import pytest
+
+from caseflow.matching.mynumber import check_digit, is_valid_number, normalize_number, number_problem
+
+
+def test_official_examples():
+    assert check_digit("12345678901") == 8
+    assert is_valid_number("123456789018")
+    assert number_problem("123456789019") == "個人番号の検査用数字が一致しません。"
+
+
+@pytest.mark.parametrize("raw", ["１２３４ ５６７８ ９０１８", "1234-5678-9018", "1234‐5678‐9018", " 123456789018 "])
+def test_width_and_separators_are_normalised(raw):
+    assert normalize_number(raw) == "123456789018"
+    assert is_valid_number(raw)
+
+
+def test_eleven_digits_is_recognised_as_a_lost_leading_zero():
+    assert "先頭の0" in number_problem("23456789012")
+
+
+@pytest.mark.parametrize("raw,fragment", [("", "入力されていません"), ("12345678901a", "数字12桁"),
+                                          ("1234567890123", "数字12桁")])
+def test_other_problems(raw, fragment):
+    assert fragment in number_problem(raw)
+
+
+def test_remainder_zero_or_one_gives_zero():
+    # Find first-eleven digit strings whose weighted sum mod 11 is 0 and 1.
+    seen = set()
+    for n in range(10_000_000_000, 10_000_001_000):
+        first = str(n)
+        weights = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+        remainder = sum(int(d) * w for d, w in zip(first, weights)) % 11
+        if remainder in (0, 1) and remainder not in seen:
+            seen.add(remainder)
+            assert check_digit(first) == 0
+    assert seen == {0, 1}

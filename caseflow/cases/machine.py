@@ -12,7 +12,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.orm import object_session
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, object_session
 from transitions import EventData, Machine
 
 from caseflow.cases.access import is_agency_staff, is_agency_supervisor
@@ -242,9 +244,13 @@ CASE_MACHINE = Machine(
 )
 
 
-def triggers_from(status: CaseStatus) -> list[str]:
+# Asked of the machine once: get_triggers() scans every event on each call.
+_TRIGGERS_FROM = {status: tuple(CASE_MACHINE.get_triggers(status)) for status in CaseStatus}
+
+
+def triggers_from(status: CaseStatus) -> tuple[str, ...]:
     """Triggers the machine defines from ``status``, in the order declared."""
-    return CASE_MACHINE.get_triggers(status)
+    return _TRIGGERS_FROM[status]
 
 
 def allowed_triggers(case: Case, actor: User) -> list[TransitionSpec]:
@@ -259,3 +265,40 @@ def allowed_triggers(case: Case, actor: User) -> list[TransitionSpec]:
             continue
         allowed.append(spec)
     return allowed
+
+
+# --- the same rules at the persistence layer -------------------------------------------
+
+_LEGAL_CHANGES = {(spec.source, spec.dest) for spec in TRANSITIONS}
+
+
+@event.listens_for(Session, "before_flush")
+def _status_changes_follow_the_machine(session: Session, _ctx, _instances) -> None:
+    """Refuse to store a status the machine did not produce.
+
+    Operations always go through the machine; this catches code that sets
+    ``case.status`` by hand (a script, a shell, a future bug), so no path
+    reaches ``corrected`` without a second person's approval.
+    """
+    for obj in session.new:
+        if isinstance(obj, Case) and obj.status not in (None, CaseStatus.DETECTED):
+            raise IllegalStatusChange("a new case starts as detected")
+    for obj in session.dirty:
+        if not isinstance(obj, Case):
+            continue
+        history = sa.inspect(obj).attrs.status.history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0]
+        if (old, new) not in _LEGAL_CHANGES:
+            raise IllegalStatusChange(f"{old} -> {new} is not a transition of the case machine")
+        if new is CaseStatus.CORRECTED and not any(
+            c.status is CorrectionStatus.APPROVED and c.decided_by_id not in (None, c.proposed_by_id)
+            for c in obj.corrections
+        ):
+            raise IllegalStatusChange("corrected needs a correction approved by a second person")
+
+
+class IllegalStatusChange(RuntimeError):
+    """A programming error: a status written without the state machine."""

@@ -58,7 +58,7 @@ class User(Base):
         return frozenset(link.role for link in self.role_links)
 
     def has_role(self, *roles: Role) -> bool:
-        return any(role in self.roles for role in roles)
+        return any(link.role in roles for link in self.role_links)
 
     # Flask-Login protocol
     @property

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from caseflow.cases import operations
-from caseflow.cases.machine import CASE_MACHINE, TRANSITIONS
+from caseflow.cases.machine import CASE_MACHINE, TRANSITIONS, IllegalStatusChange
 from caseflow.cases.vocabulary import CaseStatus, Cause, DismissReason, NotificationMethod, ViewedOnPortal
 from caseflow.errors import DomainError
 from tests.conftest import events_of
@@ -76,3 +76,17 @@ def test_start_verification_assigns_the_case_to_the_actor(make_case, caseworker)
     assert case.assignee_id is None
     operations.start_verification(case, caseworker)
     assert case.assignee_id == caseworker.id
+
+
+def test_corrected_set_by_hand_is_not_stored(make_case, session):
+    case = make_case(CaseStatus.CONFIRMED, pending_correction=True)
+    case.status = CaseStatus.CORRECTED  # no approval: as from a shell or a script
+    with pytest.raises(IllegalStatusChange, match="second person"):
+        session.flush()
+
+
+def test_a_status_jump_is_not_stored(make_case, session):
+    case = make_case(CaseStatus.DETECTED)
+    case.status = CaseStatus.NOTIFIED
+    with pytest.raises(IllegalStatusChange, match="not a transition"):
+        session.flush()

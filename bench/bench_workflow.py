@@ -25,8 +25,8 @@ from caseflow.cases.vocabulary import FieldVerdict, Grade, Sex
 from caseflow.cli import alembic_config
 from caseflow.extensions import db
 from caseflow.matching.mynumber import check_digit
-from caseflow.seeding import load_reference
 from caseflow.organizations.models import Organization, Program
+from caseflow.seeding import load_reference
 from caseflow.users.models import Role
 from caseflow.users.operations import create_user
 

@@ -30,7 +30,8 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
 
     from caseflow.cases.views import bp as cases_bp
-    from caseflow.core.views import bp as core_bp, register_error_handlers, register_template_helpers
+    from caseflow.core.views import bp as core_bp
+    from caseflow.core.views import register_error_handlers, register_template_helpers
     from caseflow.users.views import bp as auth_bp
 
     app.register_blueprint(core_bp)

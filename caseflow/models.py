@@ -1,6 +1,6 @@
 """Imports every area's models so that Base.metadata knows all tables (Alembic, tests)."""
 
+import caseflow.cases.machine  # noqa: F401,E402  (status invariants are registered with the models)
 from caseflow.cases.models import Case, CaseEvent, Correction  # noqa: F401
 from caseflow.organizations.models import Organization, Program  # noqa: F401
 from caseflow.users.models import User, UserRole  # noqa: F401
-import caseflow.cases.machine  # noqa: F401,E402  (status invariants are registered with the models)

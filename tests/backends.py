@@ -76,28 +76,23 @@ class Backend:
         migrate(self.template_url)
 
     def new_empty(self) -> str:
+        return self._create("")
+
+    def copy(self) -> str:
+        """A new database with the migrated schema, for tests that commit for real."""
+        if self.kind == "sqlite":
+            url = self._create("")
+            shutil.copyfile(sa.make_url(self.template_url).database, sa.make_url(url).database)
+            return url
+        return self._create(f' TEMPLATE "{sa.make_url(self.template_url).database}"')
+
+    def _create(self, template_clause: str) -> str:
         name = f"caseflow_test_{uuid.uuid4().hex[:12]}"
         if self.kind == "sqlite":
             return f"sqlite:///{self.workdir / (name + '.sqlite3')}"
         engine = _admin_engine()
         with engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        engine.dispose()
-        self.created.append(name)
-        return _with_database(POSTGRES_URL, name)
-
-    def copy(self) -> str:
-        """A new database with the migrated schema, for tests that commit for real."""
-        name = f"caseflow_test_{uuid.uuid4().hex[:12]}"
-        if self.kind == "sqlite":
-            source = Path(sa.make_url(self.template_url).database)
-            target = self.workdir / (name + ".sqlite3")
-            shutil.copyfile(source, target)
-            return f"sqlite:///{target}"
-        template = sa.make_url(self.template_url).database
-        engine = _admin_engine()
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{template_clause}')
         engine.dispose()
         self.created.append(name)
         return _with_database(POSTGRES_URL, name)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from caseflow.cases.models import Case, CaseEvent, Correction
-from caseflow.cli import main
 from caseflow.cases.vocabulary import CaseStatus
+from caseflow.cli import main
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization, Program
 from caseflow.users.models import User

@@ -42,14 +42,22 @@ def _agency_staff(case: Case, actor: User, data: dict) -> None:
         raise PermissionDenied("この操作は、案件を保有する紐付け実施機関の担当職員または承認者のみが行えます。")
 
 
-def _approving_supervisor(case: Case, actor: User, data: dict) -> None:
+def check_deciding_supervisor(case: Case, actor: User, decision: str) -> None:
+    """The second person: a supervisor of the case's organisation who did not propose the correction.
+
+    ``decision`` names the act in the messages (承認 or 差戻し).
+    """
     if not is_agency_supervisor(actor, case):
-        raise PermissionDenied("訂正の承認は、案件を保有する機関の承認者（課長級）のみが行えます。")
+        raise PermissionDenied(f"訂正の{decision}は、案件を保有する機関の承認者（課長級）のみが行えます。")
     correction = case.pending_correction
     if correction is None:
         raise DomainError("承認待ちの訂正内容がありません。先に担当職員が訂正内容を登録してください。")
     if correction.proposed_by_id == actor.id:
-        raise PermissionDenied("訂正内容を登録した職員本人は承認できません。別の承認者が確認してください。")
+        raise PermissionDenied(f"訂正内容を登録した職員本人は{decision}できません。別の承認者が確認してください。")
+
+
+def _approving_supervisor(case: Case, actor: User, data: dict) -> None:
+    check_deciding_supervisor(case, actor, "承認")
 
 
 # --- input guards ---------------------------------------------------------

@@ -11,8 +11,14 @@ from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import MachineError
 
-from caseflow.cases.access import is_agency_staff, is_agency_supervisor
-from caseflow.cases.machine import CASE_MACHINE, SPECS, allowed_triggers, triggers_from
+from caseflow.cases.access import is_agency_staff
+from caseflow.cases.machine import (
+    CASE_MACHINE,
+    SPECS,
+    allowed_triggers,
+    check_deciding_supervisor,
+    triggers_from,
+)
 from caseflow.cases.models import Case, CaseEvent, Correction
 from caseflow.cases.vocabulary import (
     CaseStatus,
@@ -78,13 +84,7 @@ def _may_propose_correction(case: Case, actor: User) -> None:
 
 
 def _may_return_correction(case: Case, actor: User) -> None:
-    if not is_agency_supervisor(actor, case):
-        raise PermissionDenied("訂正内容の差戻しは、案件を保有する機関の承認者のみが行えます。")
-    correction = case.pending_correction
-    if correction is None:
-        raise DomainError("承認待ちの訂正内容がありません。")
-    if correction.proposed_by_id == actor.id:
-        raise PermissionDenied("訂正内容を登録した職員本人は差戻しできません。")
+    check_deciding_supervisor(case, actor, "差戻し")
 
 
 def _may_set_viewing(case: Case, actor: User) -> None:

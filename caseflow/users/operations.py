@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from caseflow.errors import DomainError

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from caseflow.cases.models import Case

@@ -11,8 +11,8 @@ from caseflow.cases.models import Case, CaseEvent
 from caseflow.cases.vocabulary import CaseStatus, Cause, CorrectionOutcome, DismissReason, Grade, ViewedOnPortal
 from caseflow.errors import Conflict
 from caseflow.extensions import db
-from caseflow.seeding import load_reference
 from caseflow.organizations.models import Organization, Program
+from caseflow.seeding import load_reference
 from caseflow.users.models import Role, User
 from caseflow.users.operations import create_user
 from tests.conftest import PASSWORD, valid_number
@@ -73,7 +73,7 @@ def test_two_supervisors_approving_at_once_exactly_one_wins(world):
     with Session(engine) as first, Session(engine) as second:
         cases = [first.get(Case, ids["case"]), second.get(Case, ids["case"])]
         bosses = [first.get(User, ids["bosses"][0]), second.get(User, ids["bosses"][1])]
-        for session, case, boss in zip((first, second), cases, bosses):
+        for session, case, boss in zip((first, second), cases, bosses, strict=True):
             try:
                 operations.approve_correction(case, boss)
                 session.commit()

@@ -31,7 +31,7 @@ def test_remainder_zero_or_one_gives_zero():
     for n in range(10_000_000_000, 10_000_001_000):
         first = str(n)
         weights = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-        remainder = sum(int(d) * w for d, w in zip(first, weights)) % 11
+        remainder = sum(int(d) * w for d, w in zip(first, weights, strict=True)) % 11
         if remainder in (0, 1) and remainder not in seen:
             seen.add(remainder)
             assert check_digit(first) == 0

@@ -19,7 +19,6 @@ DATA = Path(__file__).parent / "data"
 
 # Every dash-like character seen in agency files (after NFKC, full-width forms are ASCII).
 HYPHENS = "‐‑‒–—―−－ｰ─━﹣⁃"
-_HYPHEN_CLASS = "[" + "".join(HYPHENS) + "ー\\-]"
 
 PREFECTURES = (
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",
@@ -72,19 +71,29 @@ def _kanji_numeral(n: int) -> list[str]:
 
 
 @cache
-def _address_number_table() -> tuple[list[str], list[str]]:
-    """Kanji numerals in number positions only: before 丁目 (1–29), 番地/番/号 (1–999).
+def _address_token_table() -> tuple[list[str], list[str]]:
+    """One Aho-Corasick pass that writes every address in the 1-2-3 notation.
 
-    Converting every kanji numeral would break town names that end in one
-    (前弥六 + 十一丁目 must not become 前弥611); limiting 丁目 to 29 keeps
-    六十一丁目 from matching there, and leftmost-first matching with longer
-    patterns first picks 十一丁目.
+    - kanji numerals in number positions only: before 丁目 (1–29), 番地/番/号 (1–999).
+      Converting every kanji numeral would break town names that end in one
+      (前弥六 + 十一丁目 must not become 前弥611); limiting 丁目 to 29 keeps
+      六十一丁目 from matching there, and leftmost-first matching with longer
+      patterns first picks 十一丁目;
+    - after a digit: 丁目, 番地, 番, の and every hyphen look-alike become "-", 号 goes;
+    - 大字 and 字 go.
     """
     pairs: dict[str, str] = {}
     for suffix, top in (("丁目", 29), ("番地", 999), ("番", 999), ("号", 999)):
         for n in range(1, top + 1):
             for form in _kanji_numeral(n):
-                pairs.setdefault(form + suffix, f"{n}{suffix}")
+                pairs.setdefault(form + suffix, f"{n}" + ("" if suffix == "号" else "-"))
+    for digit in "0123456789":
+        pairs[digit + "号室"] = digit + "室"
+        for token in ("丁目", "番地", "番", "の", *HYPHENS, "ー"):
+            pairs[digit + token] = digit + "-"
+        pairs[digit + "号"] = digit
+    pairs["大字"] = ""
+    pairs["字"] = ""
     patterns = sorted(pairs, key=len, reverse=True)
     return patterns, [pairs[p] for p in patterns]
 
@@ -145,20 +154,14 @@ def address_expr(expr: pl.Expr) -> pl.Expr:
     every hyphen look-alike a hyphen, spaces removed, and a building or room
     after the house number dropped.
     """
-    patterns, replacements = _address_number_table()
+    patterns, replacements = _address_token_table()
     prefectures = "|".join(PREFECTURES)
     return (
         expr.str.normalize("NFKC")
         .str.replace_all(r"\s+", "")
         .str.replace(f"^(?:{prefectures})", "")
-        .str.replace_all("大字|字", "")
         .str.replace_many(patterns, replacements, leftmost=True)
-        # a hyphen look-alike after a digit (the katakana ー too, as in 1ー2)
-        .str.replace_all(r"(\d)" + _HYPHEN_CLASS, "$1-")
-        .str.replace_all(r"(\d)(?:丁目|番地|番|の)", "$1-")
-        .str.replace_all("号室", "室", literal=True)
-        .str.replace_all(r"(\d)号", "$1")
-        .str.replace_all(r"-+", "-")
+        .str.replace_all(r"-{2,}", "-")
         # keep up to the house number (a run of numbers joined by hyphens); drop a building after it
         .str.replace(r"^(.*?\d+(?:-\d+)+)(?:\D.*)?$", "$1")
         .str.strip_chars_end("-")

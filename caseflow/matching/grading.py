@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import polars as pl
 from rapidfuzz.distance import Levenshtein
 
-from caseflow.matching.normalize import address_expr, kana_parts_expr, name_parts_expr
+from caseflow.matching.normalize import address_expr, kana_expr, kana_parts_expr, name_parts_expr
 
 # Field names as the result file writes them (verdict_<field>).
 FIELDS = ("name", "name_kana", "birth_date", "sex", "address")
@@ -38,12 +38,13 @@ def prepare_registry(registry: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _name_columns(parts: pl.Expr, stem: str) -> list[pl.Expr]:
-    """Normalised name, and its surname and given name when written with a space between."""
+def _name_columns(parts: pl.Expr, stem: str, joined: pl.Expr | None = None) -> list[pl.Expr]:
+    """Normalised name (``joined``, or the parts without their space), and its surname and
+    given name when written with a space between."""
     has_space = parts.str.contains(" ", literal=True)
     split = parts.str.split_exact(" ", 1)
     return [
-        parts.str.replace_all(" ", "", literal=True).alias(f"{stem}_n"),
+        (joined if joined is not None else parts.str.replace_all(" ", "", literal=True)).alias(f"{stem}_n"),
         pl.when(has_space).then(split.struct.field("field_0")).alias(f"{stem}_surname"),
         pl.when(has_space).then(split.struct.field("field_1").str.replace_all(" ", "", literal=True))
         .alias(f"{stem}_given"),
@@ -53,7 +54,7 @@ def _name_columns(parts: pl.Expr, stem: str) -> list[pl.Expr]:
 # What to normalise per field: (record column, registry column, stem, builder of the output columns).
 _NORMALISED = (
     ("rec_name", "reg_name", "name", lambda c, stem: _name_columns(name_parts_expr(c), stem)),
-    ("rec_name_kana", "reg_name_kana", "kana", lambda c, stem: _name_columns(kana_parts_expr(c), stem)),
+    ("rec_name_kana", "reg_name_kana", "kana", lambda c, stem: _name_columns(kana_parts_expr(c), stem, kana_expr(c))),
     ("rec_address", "reg_address", "address", lambda c, stem: [address_expr(c).alias(f"{stem}_n")]),
 )
 
@@ -262,8 +263,6 @@ def rules() -> list[Rule]:
         Rule("surname_change", "B", "氏のみ異なります（改姓の未届の可能性）。", surname_differs & given_same),
         Rule("move", "B", "住所のみ異なります（転居の未届の可能性）。",
              _is("address", MISMATCH) & _ok("name") & _is("name_kana", MATCH, NOTATION, MISSING)),
-        Rule("number_on_other_person", "B", "同じ個人番号が、別の人の記録にも登録されています。",
-             pl.col("number_on_other_person")),
         Rule("business_key_reused", "B", "手帳番号等が、別の個人番号の記録と重複しています。",
              pl.col("business_key_reused")),
         Rule("typo", "B", "", pl.any_horizontal([_is(f, MINOR) for f in FIELDS])),
@@ -277,6 +276,8 @@ def rules() -> list[Rule]:
         Rule("all_match", "A", "", pl.lit(True)),
     ]
 
+
+OTHER_RECORD_NOTE = "同じ個人番号が、別の人の記録にも登録されています。"
 
 _LABELS = {"name": "氏名", "name_kana": "カナ氏名", "birth_date": "生年月日", "sex": "性別", "address": "住所"}
 
@@ -321,6 +322,9 @@ def _apply_rules(frame: pl.DataFrame) -> pl.DataFrame:
     reason = pl.col("_rule").replace_strict(static, default=None, return_dtype=pl.String)
     for number, rule in dynamic:
         reason = pl.when(pl.col("_rule") == number).then(_reason(rule)).otherwise(reason)
+    # The same number on another person's record: the record that matches the registry
+    # is the right one and keeps its grade; the note tells the caseworker where to look.
+    reason = pl.when(pl.col("number_on_other_person")).then(reason + pl.lit(OTHER_RECORD_NOTE)).otherwise(reason)
     return frame.with_columns(
         grade=pl.col("_rule").replace_strict({n: r.grade for n, r in enumerate(table)}, return_dtype=pl.String),
         rule=pl.col("_rule").replace_strict({n: r.name for n, r in enumerate(table)}, return_dtype=pl.String),

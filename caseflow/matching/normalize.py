@@ -10,6 +10,7 @@ Folding tables are data (``data/*.tsv`` and the tables below), not code.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -50,52 +51,80 @@ _LONG_VOWEL = (
 )
 
 _KANJI_DIGITS = "〇一二三四五六七八九"
-
-
-def _kanji_numeral(n: int) -> list[str]:
-    """The ways a number 1–999 is written in kanji (十二, 一十二 is not used; 百二 and 百〇二 are)."""
-    hundreds, rest = divmod(n, 100)
-    tens, ones = divmod(rest, 10)
-    text = ""
-    if hundreds:
-        text += ("" if hundreds == 1 else _KANJI_DIGITS[hundreds]) + "百"
-    if tens:
-        text += ("" if tens == 1 else _KANJI_DIGITS[tens]) + "十"
-    if ones:
-        text += _KANJI_DIGITS[ones]
-    forms = [text]
-    positional = "".join(_KANJI_DIGITS[int(d)] for d in str(n))  # 一二 for 12, as some systems print
-    if positional not in forms and n >= 10:
-        forms.append(positional)
-    return forms
+_DASHES = (*HYPHENS, "ー")
 
 
 @cache
 def _address_token_table() -> tuple[list[str], list[str]]:
     """One Aho-Corasick pass that writes every address in the 1-2-3 notation.
 
-    - kanji numerals in number positions only: before 丁目 (1–29), 番地/番/号 (1–999).
-      Converting every kanji numeral would break town names that end in one
-      (前弥六 + 十一丁目 must not become 前弥611); limiting 丁目 to 29 keeps
-      六十一丁目 from matching there, and leftmost-first matching with longer
-      patterns first picks 十一丁目;
-    - after a digit: 丁目, 番地, 番, の and every hyphen look-alike become "-", 号 goes;
-    - 大字 and 字 go.
+    After a digit: 丁目, 番地, 番, の and every hyphen look-alike become "-",
+    号 goes (号室 stays a room); 大字 and 字 go.
     """
     pairs: dict[str, str] = {}
-    for suffix, top in (("丁目", 29), ("番地", 999), ("番", 999), ("号", 999)):
-        for n in range(1, top + 1):
-            for form in _kanji_numeral(n):
-                pairs.setdefault(form + suffix, f"{n}" + ("" if suffix == "号" else "-"))
     for digit in "0123456789":
         pairs[digit + "号室"] = digit + "室"
-        for token in ("丁目", "番地", "番", "の", *HYPHENS, "ー"):
+        for token in ("丁目", "番地", "番", "の", *_DASHES):
             pairs[digit + token] = digit + "-"
         pairs[digit + "号"] = digit
     pairs["大字"] = ""
     pairs["字"] = ""
     patterns = sorted(pairs, key=len, reverse=True)
     return patterns, [pairs[p] for p in patterns]
+
+
+_UNITS = {"千": 1000, "百": 100, "十": 10}
+_KANJI_NUMBER = re.compile(r"([〇一二三四五六七八九十百千]+)(丁目|番地|番|号(?!室))")
+_HAS_KANJI_NUMBER = r"[〇一二三四五六七八九十百千](?:丁目|番地|番|号)"
+
+
+def kanji_to_int(text: str) -> int | None:
+    """十一 → 11, 千五十八 → 1058, 一〇五八 → 1058; None when it is not a number."""
+    if not text:
+        return None
+    if not any(unit in text for unit in _UNITS):
+        return int("".join(str(_KANJI_DIGITS.index(c)) for c in text))
+    total, digit = 0, None
+    for char in text:
+        if char in _UNITS:
+            total += (1 if digit is None else digit) * _UNITS[char]
+            digit = None
+        elif digit is not None:
+            return None  # two digits in a row inside 千百十 notation
+        else:
+            digit = _KANJI_DIGITS.index(char)
+    return total + (digit or 0)
+
+
+def _replace_kanji_number(match: re.Match) -> str:
+    numeral, suffix = match.group(1), match.group(2)
+    if suffix == "丁目":
+        # A town name may end in a numeral (前弥六 + 十一丁目): take the longest tail that is
+        # a plausible chōme (1–29) and leave the rest to the town name.
+        for start in range(len(numeral)):
+            value = kanji_to_int(numeral[start:])
+            if value is not None and 1 <= value <= 29:
+                return f"{numeral[:start]}{value}-"
+        return match.group(0)
+    value = kanji_to_int(numeral)
+    if not value:
+        return match.group(0)
+    return f"{value}" if suffix == "号" else f"{value}-"
+
+
+def _kanji_numbers_to_digits(values: pl.Series) -> pl.Series:
+    """Kanji numerals in number positions (before 丁目, 番地, 番, 号) to digits.
+
+    Only the few values that hold one are touched, in Python; the rest pass
+    through as they are. Converting every kanji numeral would break town names
+    ending in one (前弥六十一丁目 must not become 前弥611丁目).
+    """
+    found = values.str.contains(_HAS_KANJI_NUMBER).fill_null(False)
+    if not found.any():
+        return values
+    index = found.arg_true()
+    converted = [_KANJI_NUMBER.sub(_replace_kanji_number, v) for v in values.gather(index).to_list()]
+    return values.scatter(index, pl.Series(converted, dtype=pl.String))
 
 
 @cache
@@ -130,20 +159,31 @@ def name_parts_expr(expr: pl.Expr) -> pl.Expr:
 
 
 def kana_expr(expr: pl.Expr) -> pl.Expr:
-    """A kana name: katakana, small kana and long vowels folded, spaces removed."""
-    return kana_parts_expr(expr).str.replace_all(" ", "", literal=True)
+    """A kana name: katakana, small kana and long vowels folded, spaces removed.
+
+    Spaces go before the long vowels are folded, so ノダ アオイ and ノダアオイ fold alike.
+    """
+    return _fold_long_vowels(_kana_base(expr).str.replace_all(" ", "", literal=True))
 
 
 def kana_parts_expr(expr: pl.Expr) -> pl.Expr:
-    folded = (
+    """Like kana_expr but keeps one space between surname and given name, each part folded alone."""
+    return _fold_long_vowels(_kana_base(expr))
+
+
+def _kana_base(expr: pl.Expr) -> pl.Expr:
+    return (
         _nfkc_spaces(expr)
         .str.replace_many(list(_HIRAGANA), list(_KATAKANA))
         .str.replace_many(list(KANA_FOLDS), list(KANA_FOLDS.values()), leftmost=True)
     )
+
+
+def _fold_long_vowels(expr: pl.Expr) -> pl.Expr:
     # Two passes: a run like ショウウ shortens one step per pass, and names rarely need more.
     for _ in range(2):
-        folded = folded.str.replace_all(_LONG_VOWEL, "$1$2$3$4$5")
-    return folded
+        expr = expr.str.replace_all(_LONG_VOWEL, "$1$2$3$4$5")
+    return expr
 
 
 def address_expr(expr: pl.Expr) -> pl.Expr:
@@ -160,7 +200,10 @@ def address_expr(expr: pl.Expr) -> pl.Expr:
         expr.str.normalize("NFKC")
         .str.replace_all(r"\s+", "")
         .str.replace(f"^(?:{prefectures})", "")
+        .map_batches(_kanji_numbers_to_digits, return_dtype=pl.String)
         .str.replace_many(patterns, replacements, leftmost=True)
+        # a look-alike written after 丁目 or 番地 (9丁目ｰ18): the token is "-" already
+        .str.replace_many([f"-{h}" for h in _DASHES], ["-"] * len(_DASHES))
         .str.replace_all(r"-{2,}", "-")
         # keep up to the house number (a run of numbers joined by hyphens); drop a building after it
         .str.replace(r"^(.*?\d+(?:-\d+)+)(?:\D.*)?$", "$1")

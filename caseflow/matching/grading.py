@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import polars as pl
 from rapidfuzz.distance import Levenshtein
 
-from caseflow.matching.normalize import address_expr, kana_expr, kana_parts_expr, name_parts_expr
+from caseflow.matching.normalize import address_expr, kana_columns, name_parts_expr
 
 # Field names as the result file writes them (verdict_<field>).
 FIELDS = ("name", "name_kana", "birth_date", "sex", "address")
@@ -32,13 +32,13 @@ _WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 def prepare_registry(registry: pl.DataFrame) -> pl.DataFrame:
     """Registry facts keyed by My Number, ready to join (done once per registry extract)."""
     return registry.select(
-        pl.col("my_number").alias("lookup_number"),
+        pl.col("my_number").str.to_integer(strict=False).cast(pl.Int64).alias("_key"),
         *[pl.col(c).alias(f"reg_{c}") for c in ("name", "name_kana", "birth_date", "sex", "address")],
         reg_found=pl.lit(True),
     )
 
 
-def _name_columns(parts: pl.Expr, stem: str, joined: pl.Expr | None = None) -> list[pl.Expr]:
+def _name_columns(parts: pl.Expr, joined: pl.Expr | None = None, *, stem: str) -> list[pl.Expr]:
     """Normalised name (``joined``, or the parts without their space), and its surname and
     given name when written with a space between."""
     has_space = parts.str.contains(" ", literal=True)
@@ -53,8 +53,8 @@ def _name_columns(parts: pl.Expr, stem: str, joined: pl.Expr | None = None) -> l
 
 # What to normalise per field: (record column, registry column, stem, builder of the output columns).
 _NORMALISED = (
-    ("rec_name", "reg_name", "name", lambda c, stem: _name_columns(name_parts_expr(c), stem)),
-    ("rec_name_kana", "reg_name_kana", "kana", lambda c, stem: _name_columns(kana_parts_expr(c), stem, kana_expr(c))),
+    ("rec_name", "reg_name", "name", lambda c, stem: _name_columns(name_parts_expr(c), stem=stem)),
+    ("rec_name_kana", "reg_name_kana", "kana", lambda c, stem: _name_columns(*kana_columns(c), stem=stem)),
     ("rec_address", "reg_address", "address", lambda c, stem: [address_expr(c).alias(f"{stem}_n")]),
 )
 
@@ -65,10 +65,11 @@ def _with_normalised(frame: pl.DataFrame) -> pl.DataFrame:
     Most pairs are equal as written; normalising only the others (a few to a
     few tens of percent) is where most of the grading time is saved.
     """
+    positions = frame.with_row_index("_pos").lazy()
     for rec_col, reg_col, stem, build in _NORMALISED:
         differs = pl.col(rec_col).is_not_null() & pl.col(reg_col).is_not_null() & (pl.col(rec_col) != pl.col(reg_col))
-        subset = frame.lazy().filter(differs).select(
-            "_i",
+        subset = positions.filter(differs).select(
+            pl.col("_pos").alias("_i"),
             *build(pl.col(rec_col), f"rec_{stem}"),
             *build(pl.col(reg_col), f"reg_{stem}"),
         ).collect()
@@ -136,7 +137,7 @@ def _detectors(frame: pl.DataFrame) -> pl.DataFrame:
         key_candidate=(pl.col("business_key").is_not_null() & pl.col("business_key").is_duplicated()),
     ).collect()
     shared = (
-        frame.lazy().join(flags.lazy().filter("shared_candidate").select("_i"), on="_i")
+        frame.filter(flags["shared_candidate"]).lazy()
         .select("_i", "bank_account", pl.col("lookup_number").alias("_number"),
                 name_parts_expr(pl.col("rec_name")).str.split(" ").list.first().alias("surname"),
                 address_expr(pl.col("rec_address")).alias("address"))
@@ -147,11 +148,11 @@ def _detectors(frame: pl.DataFrame) -> pl.DataFrame:
     person = pl.concat_str([name_parts_expr(pl.col("rec_name")).str.replace_all(" ", "", literal=True),
                             pl.col("birth_date").cast(pl.String)], separator="|", ignore_nulls=True)
     numbers = (
-        frame.lazy().join(flags.lazy().filter("number_candidate").select("_i"), on="_i")
+        frame.filter(flags["number_candidate"]).lazy()
         .select("_i", number_on_other_person=person.n_unique().over("lookup_number") > 1)
     )
     keys = (
-        frame.lazy().join(flags.lazy().filter("key_candidate").select("_i"), on="_i")
+        frame.filter(flags["key_candidate"]).lazy()
         .select("_i", business_key_reused=pl.col("lookup_number").n_unique().over("business_key") > 1)
     )
     for found in (shared, numbers, keys):
@@ -306,7 +307,7 @@ def _reason(rule: Rule) -> pl.Expr:
             separator="。",
             ignore_nulls=True,
         )
-        return pl.when(notes == "").then(pl.lit("すべて一致。")).otherwise(notes + pl.lit("。"))
+        return pl.when(notes == "").then(pl.lit(ALL_MATCH_REASON)).otherwise(notes + pl.lit("。"))
     return pl.lit(rule.reason)
 
 
@@ -353,22 +354,46 @@ def grade(records: pl.DataFrame, registry: pl.DataFrame | None = None, *,
     frame = records.lazy().rename({c: f"rec_{c}" for c in ("name", "name_kana", "address")})
     frame = _number_checks(frame)
     frame = (
-        frame.join(prepared_registry.lazy(), on="lookup_number", how="left", maintain_order="left")
+        # an integer key joins several times faster than the 12-character string
+        frame.with_columns(_key=pl.col("lookup_number").str.to_integer(strict=False).cast(pl.Int64))
+        .join(prepared_registry.lazy(), on="_key", how="left", maintain_order="left")
         .with_columns(reg_found=pl.col("reg_found").fill_null(False))
         .with_row_index("_i")
         .collect()
     )
-    frame = _with_normalised(frame)
     frame = _detectors(frame)
-    frame = frame.with_columns(
+
+    # Fast path: a valid number found in the registry, all five facts written the same on
+    # both sides, and nothing across records: A, with nothing to normalise or weigh.
+    plain = (
+        pl.col("number_problem").is_null() & pl.col("reg_found") & ~pl.col("leading_zero_lost")
+        & pl.all_horizontal([(pl.col(a) == pl.col(b)).fill_null(False) for a, b in _RAW_PAIRS])
+        & ~pl.col("shared_account") & ~pl.col("number_on_other_person") & ~pl.col("business_key_reused")
+    )
+    frame = frame.with_columns(_plain=plain)
+    hard = _with_normalised(frame.filter(~pl.col("_plain")))
+    hard = hard.with_columns(
         verdict_name=_verdict("rec_name", "reg_name", "rec_name_n", "reg_name_n"),
         verdict_name_kana=_verdict("rec_name_kana", "reg_name_kana", "rec_kana_n", "reg_kana_n"),
         verdict_birth_date=_birth_verdict(),
         verdict_sex=_verdict("sex", "reg_sex", None, None),
         verdict_address=_verdict("rec_address", "reg_address", "rec_address_n", "reg_address_n"),
     )
-    frame = _one_edit_to_minor(frame)
-    return _apply_rules(frame).drop("_i")
+    hard = _apply_rules(_one_edit_to_minor(hard)).select("_i", *OUTCOME_COLUMNS)
+    # Every record starts as the fast path's A; the others' outcomes go to their rows.
+    outcome = {f"verdict_{f}": MATCH for f in FIELDS} | {"grade": "A", "rule": "all_match",
+                                                          "reason": ALL_MATCH_REASON}
+    columns = []
+    for name in OUTCOME_COLUMNS:
+        full = pl.repeat(outcome[name], frame.height, dtype=pl.String, eager=True).alias(name)
+        columns.append(full.scatter(hard["_i"], hard[name]) if hard.height else full)
+    return frame.with_columns(columns).drop("_i", "_plain", "_key")
+
+
+OUTCOME_COLUMNS = ("grade", "reason", "rule", *(f"verdict_{f}" for f in FIELDS))
+_RAW_PAIRS = (("rec_name", "reg_name"), ("rec_name_kana", "reg_name_kana"), ("birth_date", "reg_birth_date"),
+              ("sex", "reg_sex"), ("rec_address", "reg_address"))
+ALL_MATCH_REASON = "すべて一致。"
 
 
 def result_table(graded: pl.DataFrame) -> pl.DataFrame:

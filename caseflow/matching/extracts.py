@@ -383,7 +383,15 @@ def _map_headers(headers: list[str], kind: str) -> dict[str, int]:
     return {key: indices[0] for key, indices in found.items()}
 
 
+# A column the partitioned grader adds to each partition file: the row number the row had in
+# the original file, so that problems found in a partition name the row the user knows.
+ROW_COLUMN = "__row__"
+
+
 def _build(table: _Table, kind: str) -> pl.DataFrame:
+    if ROW_COLUMN in table.headers:
+        original = pl.col(f"c{table.headers.index(ROW_COLUMN)}").cast(pl.UInt32)
+        table.body = table.body.with_columns(row=original)
     columns = _map_headers(table.headers, kind)
     header_of = {key: table.headers[index] for key, index in columns.items()}
 

@@ -117,7 +117,30 @@ def _number_checks(frame: pl.LazyFrame) -> pl.LazyFrame:
 # --- detectors across records ---------------------------------------------------------------
 
 
-def _detectors(frame: pl.DataFrame) -> pl.DataFrame:
+def shared_accounts(candidates: pl.LazyFrame, key: str = "_i") -> pl.LazyFrame:
+    """``key`` and shared_account for records whose bank account appears more than once.
+
+    Shared means: registered for several numbers whose surnames and addresses differ
+    (a family sharing an account is not flagged).
+    """
+    return (
+        candidates.select(
+            key, "bank_account", "lookup_number",
+            name_parts_expr(pl.col("rec_name")).str.split(" ").list.first().alias("_surname"),
+            address_expr(pl.col("rec_address")).alias("_address"),
+        )
+        .select(key, shared_account=(pl.col("lookup_number").n_unique().over("bank_account") > 1)
+                & (pl.col("_surname").n_unique().over("bank_account") > 1)
+                & (pl.col("_address").n_unique().over("bank_account") > 1))
+    )
+
+
+def reused_keys(candidates: pl.LazyFrame, key: str = "_i") -> pl.LazyFrame:
+    """``key`` and business_key_reused for records whose business key appears more than once."""
+    return candidates.select(key, business_key_reused=pl.col("lookup_number").n_unique().over("business_key") > 1)
+
+
+def _detectors(frame: pl.DataFrame, cross_record: pl.DataFrame | None = None) -> pl.DataFrame:
     """Patterns that only show across records (2023 inspection):
 
     - one bank account registered to several people whose surname and address
@@ -125,38 +148,35 @@ def _detectors(frame: pl.DataFrame) -> pl.DataFrame:
     - one My Number on records of different people;
     - one business key (handbook number …) on records with different numbers.
 
-    Only the candidate groups (an account or number on more than one record)
-    are normalised.
+    Only the candidate groups (an account, number or key on more than one record)
+    are normalised. ``cross_record`` (record_id, shared_account,
+    business_key_reused) replaces the first and last when the records are graded
+    in partitions and those were found across the whole file.
     """
     # is_duplicated() finds the few candidate rows cheaply; windows over a million
     # one-row groups would cost seconds.
-    flags = frame.lazy().select(
-        "_i",
+    flags = frame.select(
         shared_candidate=(pl.col("bank_account").is_not_null() & pl.col("bank_account").is_duplicated()),
         number_candidate=(pl.col("lookup_number").is_not_null() & pl.col("lookup_number").is_duplicated()),
         key_candidate=(pl.col("business_key").is_not_null() & pl.col("business_key").is_duplicated()),
-    ).collect()
-    shared = (
-        frame.filter(flags["shared_candidate"]).lazy()
-        .select("_i", "bank_account", pl.col("lookup_number").alias("_number"),
-                name_parts_expr(pl.col("rec_name")).str.split(" ").list.first().alias("surname"),
-                address_expr(pl.col("rec_address")).alias("address"))
-        .select("_i", shared_account=(pl.col("_number").n_unique().over("bank_account") > 1)
-                & (pl.col("surname").n_unique().over("bank_account") > 1)
-                & (pl.col("address").n_unique().over("bank_account") > 1))
     )
     person = pl.concat_str([name_parts_expr(pl.col("rec_name")).str.replace_all(" ", "", literal=True),
                             pl.col("birth_date").cast(pl.String)], separator="|", ignore_nulls=True)
-    numbers = (
+    found = [
         frame.filter(flags["number_candidate"]).lazy()
         .select("_i", number_on_other_person=person.n_unique().over("lookup_number") > 1)
-    )
-    keys = (
-        frame.filter(flags["key_candidate"]).lazy()
-        .select("_i", business_key_reused=pl.col("lookup_number").n_unique().over("business_key") > 1)
-    )
-    for found in (shared, numbers, keys):
-        frame = _scatter(frame, found.collect(), fill=False)
+    ]
+    if cross_record is None:
+        found += [shared_accounts(frame.filter(flags["shared_candidate"]).lazy()),
+                  reused_keys(frame.filter(flags["key_candidate"]).lazy())]
+    else:
+        found.append(frame.lazy().select("_i", "record_id").join(cross_record.lazy(), on="record_id")
+                     .select("_i", "shared_account", "business_key_reused"))
+    for part in found:
+        frame = _scatter(frame, part.collect(), fill=False)
+    for column in ("shared_account", "business_key_reused"):
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(False).alias(column))
     return frame
 
 
@@ -339,13 +359,15 @@ RESULT_COLUMNS = ("record_id", "grade", "reason", *(f"verdict_{f}" for f in FIEL
 
 
 def grade(records: pl.DataFrame, registry: pl.DataFrame | None = None, *,
-          prepared_registry: pl.DataFrame | None = None) -> pl.DataFrame:
+          prepared_registry: pl.DataFrame | None = None,
+          cross_record: pl.DataFrame | None = None) -> pl.DataFrame:
     """Grade every record against the registry row of its registered number.
 
     Returns one row per record, in the records' order: record_id, row, grade,
     reason, rule, verdict_<field> for each field, the registry facts found
     (reg_*), and the number checks. Pass ``prepared_registry`` (from
-    prepare_registry) to reuse a normalised registry across calls.
+    prepare_registry) to reuse a prepared registry across calls, and
+    ``cross_record`` when grading one partition of a larger file.
     """
     if prepared_registry is None:
         if registry is None:
@@ -361,7 +383,7 @@ def grade(records: pl.DataFrame, registry: pl.DataFrame | None = None, *,
         .with_row_index("_i")
         .collect()
     )
-    frame = _detectors(frame)
+    frame = _detectors(frame, cross_record)
 
     # Fast path: a valid number found in the registry, all five facts written the same on
     # both sides, and nothing across records: A, with nothing to normalise or weigh.

@@ -1,0 +1,275 @@
+"""Grading files of any size: in memory up to a few million records, beyond that in hash
+partitions on the My Number, so memory stays flat however large the files are.
+
+A record and the registry row of its number always land in the same partition (the same
+number, the same hash), and so do two records that carry one number. What crosses
+partitions — a record id used twice, a bank account or business key on several records —
+is found first over the whole file, on 64-bit hashes of the values, and handed to the
+grader of each partition.
+
+The result is written to a temporary file and renamed at the end: a refused or failed run
+leaves no result file behind.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from caseflow.matching.extracts import (
+    _DUPLICATE_RECORD_ID,
+    ROW_COLUMN,
+    ExtractRefused,
+    Problem,
+    _map_headers,
+    read_extract,
+)
+from caseflow.matching.grading import RESULT_COLUMNS, grade, reused_keys, shared_accounts
+
+# Above this many bytes (both files together) grading goes by partitions; a million
+# records is about 150 MB of CSV.
+PARTITION_ABOVE_BYTES = 400 * 1024**2
+BYTES_PER_PARTITION = 150 * 1024**2
+
+_FULL_WIDTH_DIGITS = dict(zip("０１２３４５６７８９", "0123456789", strict=True))
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class GradeSummary:
+    records: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0, "C": 0})
+    partitions: int = 1
+    seconds: float = 0.0
+
+
+def grade_files(records: Path, registry: Path, out: Path, *, partitions: int | None = None,
+                workdir: Path | None = None, progress: Progress | None = None) -> GradeSummary:
+    """Grade the RECORDS file against the REGISTRY file and write the result table to ``out``.
+
+    ``partitions``: None decides by size; 1 grades in memory; more splits both files.
+    Raises ExtractRefused (with every problem found, rows as in the original files).
+    """
+    started = time.perf_counter()
+    records, registry, out = Path(records), Path(registry), Path(out)
+    if partitions is None:
+        size = records.stat().st_size + registry.stat().st_size
+        partitions = 1 if size <= PARTITION_ABOVE_BYTES else math.ceil(size / 2 / BYTES_PER_PARTITION)
+    if partitions > 1 and (_is_xlsx(records) or _is_xlsx(registry)):
+        partitions = 1  # an Excel sheet holds at most 1,048,576 rows: memory is enough
+    tmp_out = out.with_name(f".{out.name}.partial")
+    try:
+        if partitions == 1:
+            summary = _grade_in_memory(records, registry, tmp_out)
+        else:
+            summary = _grade_in_partitions(records, registry, tmp_out, partitions, workdir, progress)
+        os.replace(tmp_out, out)
+    finally:
+        tmp_out.unlink(missing_ok=True)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _is_xlsx(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"PK"
+
+
+def _count(summary: GradeSummary, graded: pl.DataFrame) -> None:
+    summary.records += graded.height
+    for grade_, n in graded["grade"].value_counts().iter_rows():
+        summary.counts[grade_] = summary.counts.get(grade_, 0) + n
+
+
+def _grade_in_memory(records: Path, registry: Path, out: Path) -> GradeSummary:
+    business = read_extract(records, kind="records")
+    resident = read_extract(registry, kind="registry")
+    graded = grade(business, resident)
+    summary = GradeSummary()
+    _count(summary, graded)
+    graded.select(RESULT_COLUMNS).write_csv(out, include_bom=True)
+    return summary
+
+
+# --- partitions ------------------------------------------------------------------------------
+
+
+def _grade_in_partitions(records: Path, registry: Path, out: Path, partitions: int,
+                         workdir: Path | None, progress: Progress | None) -> GradeSummary:
+    report = progress or (lambda done, total, message: None)
+    work = Path(tempfile.mkdtemp(prefix="caseflow-grade-", dir=workdir))
+    try:
+        records_csv = _as_utf8(records, work / "records.csv")
+        registry_csv = _as_utf8(registry, work / "registry.csv")
+        steps = partitions + 2
+        report(0, steps, "ファイルを分割しています")
+        records_columns = _columns(records_csv, "records")
+        registry_columns = _columns(registry_csv, "registry")
+        _split(records_csv, records_columns["my_number"], work / "records", partitions)
+        _split(registry_csv, registry_columns["my_number"], work / "registry", partitions)
+        report(1, steps, "記録をまたがる確認をしています")
+        cross = _cross_record(records_csv, records_columns)
+        summary = GradeSummary(partitions=partitions)
+        problems: list[Problem] = list(cross.problems)
+        with open(out, "wb") as sink:
+            sink.write(b"\xef\xbb\xbf")
+            header = True
+            for part in range(partitions):
+                report(2 + part, steps, f"照合しています（{part + 1} / {partitions}）")
+                business = _read_partition(work / "records", part, "records", problems)
+                resident = _read_partition(work / "registry", part, "registry", problems)
+                if problems or business is None:
+                    continue  # keep reading: the user gets every problem at once
+                if resident is None:
+                    resident = pl.DataFrame(schema=business.schema)
+                graded = grade(business, resident, cross_record=cross.flags)
+                _count(summary, graded)
+                graded.select(RESULT_COLUMNS).write_csv(sink, include_header=header)
+                header = False
+        if problems:
+            problems.sort(key=lambda p: (p.row, p.column))
+            raise ExtractRefused(problems)
+        return summary
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _as_utf8(path: Path, target: Path) -> Path:
+    """The file itself when it is UTF-8; otherwise a UTF-8 copy decoded from CP932 in chunks."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    try:
+        head.decode("utf-8")
+        return path
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # a character cut by the 1 MiB boundary
+            return path
+    decoder = codecs.getincrementaldecoder("cp932")()
+    with open(path, "rb") as source, open(target, "w", encoding="utf-8", newline="") as sink:
+        while chunk := source.read(16 << 20):
+            sink.write(decoder.decode(chunk))
+        sink.write(decoder.decode(b"", final=True))
+    return target
+
+
+def _columns(path: Path, kind: str) -> dict[str, str]:
+    """Field key → the column's name as written, checking the header like the importer does."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        first = fh.readline()
+    headers = [h.strip().strip('"') for h in first.rstrip("\r\n").split(",")]
+    indices = _map_headers(headers, kind)
+    return {key: headers[index] for key, index in indices.items()}
+
+
+def _number_key(column: str, partitions: int) -> pl.Expr:
+    """Partition of a row: its number's digits (full width too) as an integer, modulo N.
+
+    An 11-digit number that lost its leading zero is the same integer as its 12-digit form.
+    """
+    digits = (
+        pl.col(column).str.replace_many(list(_FULL_WIDTH_DIGITS), list(_FULL_WIDTH_DIGITS.values()))
+        .str.replace_all(r"\D", "").str.slice(0, 18).str.to_integer(strict=False)
+    )
+    return (digits % partitions).fill_null(0).cast(pl.UInt32).alias("__part__")
+
+
+def _scan(path: Path) -> pl.LazyFrame:
+    return pl.scan_csv(path, infer_schema=False, encoding="utf8")
+
+
+def _split(path: Path, number_column: str, target: Path, partitions: int) -> None:
+    (
+        _scan(path)
+        .with_row_index(ROW_COLUMN, offset=2)
+        .with_columns(_number_key(number_column, partitions))
+        .sink_csv(pl.PartitionBy(target, key="__part__", include_key=False,
+                                 approximate_bytes_per_file=None), mkdir=True)
+    )
+
+
+def _read_partition(directory: Path, part: int, kind: str, problems: list[Problem]) -> pl.DataFrame | None:
+    files = sorted((directory / f"__part__={part}").glob("*.csv"))
+    frames = []
+    for path in files:
+        try:
+            frames.append(read_extract(path, kind=kind))
+        except ExtractRefused as refused:
+            problems.extend(refused.problems)
+    if not frames:
+        return None
+    return pl.concat(frames) if len(frames) > 1 else frames[0]
+
+
+@dataclass
+class _Cross:
+    flags: pl.DataFrame
+    problems: list[Problem]
+
+
+def _cross_record(path: Path, columns: dict[str, str]) -> _Cross:
+    """Record ids used twice, shared bank accounts and reused business keys, over the whole file.
+
+    64-bit hashes of the values find the few candidates in little memory; only the
+    candidates' rows are read in full.
+    """
+    wanted = {key: columns[key] for key in ("record_id", "bank_account", "business_key") if key in columns}
+    hashes = (
+        _scan(path)
+        .with_row_index(ROW_COLUMN, offset=2)
+        .select(ROW_COLUMN, *[pl.col(name).str.strip_chars().hash().alias(key) for key, name in wanted.items()])
+        .collect(engine="streaming")
+    )
+    problems: list[Problem] = []
+    candidate_rows: set[int] = set()
+    duplicated_ids = hashes.filter(pl.col("record_id").is_duplicated())[ROW_COLUMN] if "record_id" in wanted else []
+    for key in ("bank_account", "business_key"):
+        if key in wanted:
+            candidate_rows.update(hashes.filter(pl.col(key).is_duplicated())[ROW_COLUMN].to_list())
+    rows = set(duplicated_ids) | candidate_rows if len(duplicated_ids) else candidate_rows
+    del hashes
+    if not rows:
+        return _Cross(pl.DataFrame(schema={"record_id": pl.String, "shared_account": pl.Boolean,
+                                           "business_key_reused": pl.Boolean}), problems)
+    rename = {name: key for key, name in columns.items()}
+    candidates = (
+        _scan(path).with_row_index(ROW_COLUMN, offset=2)
+        .filter(pl.col(ROW_COLUMN).is_in(list(rows)))
+        .collect(engine="streaming")
+        .rename(rename)
+        .with_columns(pl.col(c).str.strip_chars() for c in rename.values())
+    )
+    if len(duplicated_ids):
+        ids = candidates.filter(pl.col(ROW_COLUMN).is_in(list(duplicated_ids)))
+        first = ids.group_by("record_id").agg(pl.col(ROW_COLUMN).min().alias("first"))
+        for row, first_row in ids.join(first, on="record_id").filter(pl.col(ROW_COLUMN) != pl.col("first")) \
+                .select(ROW_COLUMN, "first").iter_rows():
+            problems.append(Problem(row, columns["record_id"], _DUPLICATE_RECORD_ID.format(first_row)))
+    for key in ("bank_account", "business_key", "name", "address"):
+        if key not in candidates.columns:
+            candidates = candidates.with_columns(pl.lit(None, dtype=pl.String).alias(key))
+    candidates = candidates.with_columns(
+        lookup_number=pl.col("my_number").str.replace_all(r"\D", "").str.zfill(12),
+        rec_name=pl.col("name"), rec_address=pl.col("address"),
+    ).filter(pl.col("record_id").is_not_null())
+    shared = shared_accounts(candidates.lazy().filter(pl.col("bank_account").is_not_null()
+                                                      & pl.col("bank_account").is_duplicated()), key="record_id")
+    keys = reused_keys(candidates.lazy().filter(pl.col("business_key").is_not_null()
+                                                & pl.col("business_key").is_duplicated()), key="record_id")
+    flags = (
+        candidates.lazy().select("record_id").unique()
+        .join(shared, on="record_id", how="left").join(keys, on="record_id", how="left")
+        .with_columns(pl.col("shared_account", "business_key_reused").fill_null(False))
+        .collect()
+    )
+    return _Cross(flags, problems)
+

@@ -15,15 +15,15 @@ def create_app(config: dict | None = None) -> Flask:
     from caseflow.config import load_config
     from caseflow.extensions import csrf, db, login_manager
 
+    config = dict(config or {})
     app = Flask(
         __name__,
-        instance_path=os.environ.get("CASEFLOW_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_path=config.pop("INSTANCE_PATH", None) or os.environ.get("CASEFLOW_INSTANCE_PATH")
+        or str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    app.config.update(load_config(app.instance_path))
-    if config:
-        app.config.update(config)
+    app.config.update(load_config(app.instance_path, config))
 
     db.init_app(app)
     login_manager.init_app(app)
@@ -32,11 +32,15 @@ def create_app(config: dict | None = None) -> Flask:
     from caseflow.cases.views import bp as cases_bp
     from caseflow.core.views import bp as core_bp
     from caseflow.core.views import register_error_handlers, register_template_helpers
+    from caseflow.inspections.views import bp as inspections_bp
+    from caseflow.jobs.views import bp as jobs_bp
     from caseflow.users.views import bp as auth_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(jobs_bp)
+    app.register_blueprint(inspections_bp)
     register_error_handlers(app)
     register_template_helpers(app)
     return app

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import FlaskGroup
 
 from caseflow import ROOT, create_app
+from caseflow.jobs.cli import worker
 
 
 def alembic_config(database_url: str) -> AlembicConfig:
@@ -22,6 +23,9 @@ def alembic_config(database_url: str) -> AlembicConfig:
              help="CaseFlow: マイナンバー紐付け誤りの案件管理。")
 def main() -> None:
     pass
+
+
+main.add_command(worker)
 
 
 @main.group()
@@ -122,3 +126,13 @@ def users_create(login: str, display_name: str, organization_code: str, roles: t
         raise click.ClickException(exc.message) from exc
     database.session.commit()
     click.echo(f"利用者 {login} を作成しました。")
+
+
+def _register_area_commands() -> None:
+    from caseflow.inspections.cli import grade_command, inspect_command
+
+    main.add_command(grade_command)
+    main.add_command(inspect_command)
+
+
+_register_area_commands()

@@ -11,7 +11,9 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def load_config(instance_path: str) -> dict:
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Settings from CASEFLOW_* variables, then ``overrides`` (create_app's argument) on top."""
+    overrides = overrides or {}
     env = os.environ
     instance = Path(instance_path)
     config: dict = {
@@ -23,14 +25,17 @@ def load_config(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "CASES_PER_PAGE": int(env.get("CASEFLOW_CASES_PER_PAGE", "50")),
+        # Background jobs: None = a SQLite file <instance>/queue.sqlite3; or redis://host:6379/0.
+        "QUEUE_URL": env.get("CASEFLOW_QUEUE_URL") or None,
+        # Keeps two installations (or test runs) sharing one Redis apart.
+        "QUEUE_NAME": env.get("CASEFLOW_QUEUE_NAME") or "caseflow",
         # argon2id cost; tests lower it through create_app(config=...).
         "PASSWORD_HASH_TIME_COST": int(env.get("CASEFLOW_PASSWORD_TIME_COST", "3")),
         "PASSWORD_HASH_MEMORY_COST": int(env.get("CASEFLOW_PASSWORD_MEMORY_COST", "65536")),
     }
-    secret = env.get("CASEFLOW_SECRET_KEY")
-    if not secret:
-        secret = _instance_secret(instance)
-    config["SECRET_KEY"] = secret
+    config.update(overrides)
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = env.get("CASEFLOW_SECRET_KEY") or _instance_secret(instance)
     return config
 
 

@@ -83,15 +83,18 @@ def load_reference(session: Session, summary: SeedSummary | None = None) -> Seed
     session.flush()
     by_name = {o.name: o for o in orgs.values()}
     programs = {p.name: p for p in session.scalars(sa.select(Program))}
+    codes = {row["program_name"]: row["code"] for row in _rows("program_codes.csv")}
     for row in _rows("programs_2023_inspection.csv"):
         ministry = by_name[row["responsible_ministry"]]
         program = programs.get(row["program_name"])
         if program is None:
-            session.add(Program(name=row["program_name"], ministry_id=ministry.id))
+            program = Program(name=row["program_name"])
+            session.add(program)
             summary.created["programs"] += 1
         else:
-            program.ministry_id = ministry.id
             summary.existing["programs"] += 1
+        program.ministry_id = ministry.id
+        program.code = codes[row["program_name"]]
     session.flush()
     return summary
 

@@ -34,9 +34,10 @@ from tests.backends import BACKENDS, NOT_RUN, Backend, require_postgres
 PASSWORD = "correct horse battery"
 
 
-def test_config(url: str) -> dict:
+def test_config(url: str, instance_path) -> dict:
     return {
         "DATABASE_URL": url,
+        "INSTANCE_PATH": str(instance_path),
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         # argon2id stays, at a cost that keeps the suite quick.
@@ -57,7 +58,7 @@ def backend(request, tmp_path_factory) -> Backend:
 @pytest.fixture(scope="session")
 def app(backend):
     """One app per backend on its own migrated database; each test rolls back."""
-    application = create_app(test_config(backend.copy()))
+    application = create_app(test_config(backend.copy(), backend.workdir / "instance"))
     yield application
     db.state(application).engine.dispose()
 
@@ -90,9 +91,9 @@ def _rollback(request):
 
 
 @pytest.fixture
-def committed_app(backend):
+def committed_app(backend, tmp_path):
     """An app on its own fresh database where commits are real (concurrency, CLI, browser)."""
-    application = create_app(test_config(backend.copy()))
+    application = create_app(test_config(backend.copy(), tmp_path / "instance"))
     yield application
     db.state(application).engine.dispose()
 

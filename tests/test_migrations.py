@@ -9,7 +9,8 @@ from alembic.migration import MigrationContext
 from caseflow.db import Base, make_engine
 from tests.backends import downgrade, migrate
 
-TABLES = {"organizations", "programs", "users", "user_roles", "cases", "case_events", "corrections"}
+TABLES = {"organizations", "programs", "users", "user_roles", "cases", "case_events", "corrections", "jobs",
+          "inspection_batches"}
 
 
 def _tables(url: str) -> set[str]:

@@ -40,6 +40,7 @@ class Case(Base):
     program_id: Mapped[int] = mapped_column(sa.ForeignKey("programs.id"), index=True)
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     source_record_id: Mapped[str] = mapped_column(sa.String(64))
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("inspection_batches.id"), index=True)
     registered_number: Mapped[str] = mapped_column(sa.String(12))
 
     record_name: Mapped[str | None] = mapped_column(sa.String(100))

@@ -46,6 +46,7 @@ def _list_filters(args) -> dict:
         "grade": args.get("grade", ""),
         "program": args.get("program", ""),
         "assignee": args.get("assignee", ""),
+        "batch": args.get("batch", ""),
         "sort": args.get("sort", "due") if args.get("sort", "due") in SORTS else "due",
     }
 
@@ -68,6 +69,10 @@ def _filtered_query(filters: dict, *, mine: bool) -> sa.Select:
         if not filters["program"].isdigit():
             abort(400)
         stmt = stmt.where(Case.program_id == int(filters["program"]))
+    if filters["batch"]:
+        if not filters["batch"].isdigit():
+            abort(400)
+        stmt = stmt.where(Case.batch_id == int(filters["batch"]))
     if filters["assignee"] == "me":
         stmt = stmt.where(Case.assignee_id == current_user.id)
     elif filters["assignee"] == "none":

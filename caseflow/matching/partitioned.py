@@ -45,6 +45,18 @@ _FULL_WIDTH_DIGITS = dict(zip("０１２３４５６７８９", "0123456789", st
 Progress = Callable[[int, int, str], None]
 
 
+RECORDS_LABEL = "業務データ"
+REGISTRY_LABEL = "住民基本台帳データ"
+
+
+class FilesRefused(Exception):
+    """One or both files cannot be graded; ``refused`` maps the file's label to its problems."""
+
+    def __init__(self, refused: dict[str, ExtractRefused]) -> None:
+        super().__init__("; ".join(f"{label}: {r.message}" for label, r in refused.items()))
+        self.refused = refused
+
+
 @dataclass
 class GradeSummary:
     records: int = 0
@@ -58,7 +70,7 @@ def grade_files(records: Path, registry: Path, out: Path, *, partitions: int | N
     """Grade the RECORDS file against the REGISTRY file and write the result table to ``out``.
 
     ``partitions``: None decides by size; 1 grades in memory; more splits both files.
-    Raises ExtractRefused (with every problem found, rows as in the original files).
+    Raises FilesRefused with every problem found in each file (rows as in the original files).
     """
     started = time.perf_counter()
     records, registry, out = Path(records), Path(registry), Path(out)
@@ -92,8 +104,17 @@ def _count(summary: GradeSummary, graded: pl.DataFrame) -> None:
 
 
 def _grade_in_memory(records: Path, registry: Path, out: Path) -> GradeSummary:
-    business = read_extract(records, kind="records")
-    resident = read_extract(registry, kind="registry")
+    refused: dict[str, ExtractRefused] = {}
+    business = resident = None
+    for label, path, kind in ((RECORDS_LABEL, records, "records"), (REGISTRY_LABEL, registry, "registry")):
+        try:
+            frame = read_extract(path, kind=kind)
+        except ExtractRefused as problem:
+            refused[label] = problem
+            continue
+        business, resident = (frame, resident) if kind == "records" else (business, frame)
+    if refused:
+        raise FilesRefused(refused)
     graded = grade(business, resident)
     summary = GradeSummary()
     _count(summary, graded)
@@ -113,22 +134,31 @@ def _grade_in_partitions(records: Path, registry: Path, out: Path, partitions: i
         registry_csv = _as_utf8(registry, work / "registry.csv")
         steps = partitions + 2
         report(0, steps, "ファイルを分割しています")
-        records_columns = _columns(records_csv, "records")
-        registry_columns = _columns(registry_csv, "registry")
+        refused: dict[str, ExtractRefused] = {}
+        columns = {}
+        for label, path, kind in ((RECORDS_LABEL, records_csv, "records"), (REGISTRY_LABEL, registry_csv, "registry")):
+            try:
+                columns[kind] = _columns(path, kind)
+            except ExtractRefused as problem:
+                refused[label] = problem
+        if refused:
+            raise FilesRefused(refused)
+        records_columns, registry_columns = columns["records"], columns["registry"]
         _split(records_csv, records_columns["my_number"], work / "records", partitions)
         _split(registry_csv, registry_columns["my_number"], work / "registry", partitions)
         report(1, steps, "記録をまたがる確認をしています")
         cross = _cross_record(records_csv, records_columns)
         summary = GradeSummary(partitions=partitions)
         problems: list[Problem] = list(cross.problems)
+        registry_problems: list[Problem] = []
         with open(out, "wb") as sink:
             sink.write(b"\xef\xbb\xbf")
             header = True
             for part in range(partitions):
                 report(2 + part, steps, f"照合しています（{part + 1} / {partitions}）")
                 business = _read_partition(work / "records", part, "records", problems)
-                resident = _read_partition(work / "registry", part, "registry", problems)
-                if problems or business is None:
+                resident = _read_partition(work / "registry", part, "registry", registry_problems)
+                if problems or registry_problems or business is None:
                     continue  # keep reading: the user gets every problem at once
                 if resident is None:
                     resident = pl.DataFrame(schema=business.schema)
@@ -136,9 +166,12 @@ def _grade_in_partitions(records: Path, registry: Path, out: Path, partitions: i
                 _count(summary, graded)
                 graded.select(RESULT_COLUMNS).write_csv(sink, include_header=header)
                 header = False
-        if problems:
-            problems.sort(key=lambda p: (p.row, p.column))
-            raise ExtractRefused(problems)
+        for label, found in ((RECORDS_LABEL, problems), (REGISTRY_LABEL, registry_problems)):
+            if found:
+                found.sort(key=lambda p: (p.row, p.column))
+                refused[label] = ExtractRefused(found)
+        if refused:
+            raise FilesRefused(refused)
         return summary
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -44,6 +44,7 @@ class Program(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    code: Mapped[str | None] = mapped_column(sa.String(60), unique=True)
     ministry_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
 
     ministry: Mapped[Organization] = relationship(lazy="joined")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from caseflow.matching.extracts import ExtractRefused
-from caseflow.matching.partitioned import grade_files
+from caseflow.matching.partitioned import FilesRefused, grade_files
 from caseflow.matching.synthetic import write_dataset
 
 
@@ -44,9 +43,10 @@ def test_problems_name_the_rows_of_the_original_file(dataset, tmp_path):
     lines.append(lines[3])  # row 4's record id again, at the end
     broken = tmp_path / "records.csv"
     broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(ExtractRefused) as refused:
+    with pytest.raises(FilesRefused) as refused:
         grade_files(broken, dataset["registry"], tmp_path / "out.csv", partitions=4)
-    found = {(p.row, p.column) for p in refused.value.problems}
+    assert list(refused.value.refused) == ["業務データ"]
+    found = {(p.row, p.column) for p in refused.value.refused["業務データ"].problems}
     assert (11, "birth_date") in found
     assert (len(lines), "record_id") in found
     assert not (tmp_path / "out.csv").exists()  # nothing half-written

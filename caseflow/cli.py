@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import click
-from alembic import command as alembic_command
-from alembic.config import Config as AlembicConfig
 from flask import current_app
 from flask.cli import FlaskGroup
 
 from caseflow import ROOT, create_app
 from caseflow.jobs.cli import worker
 
+# Alembic is imported where a command needs it: `caseflow grade`, which needs no
+# database, should not wait for it at every start.
 
-def alembic_config(database_url: str) -> AlembicConfig:
+
+def alembic_config(database_url: str):
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
     config.attributes["database_url"] = database_url
@@ -37,6 +40,8 @@ def db() -> None:
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
+    from alembic import command as alembic_command
+
     alembic_command.upgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
     click.echo(f"データベースを {revision} まで更新しました。")
 
@@ -45,6 +50,8 @@ def upgrade(revision: str) -> None:
 @click.argument("revision")
 def downgrade(revision: str) -> None:
     """Revert migrations down to REVISION (e.g. -1 or base)."""
+    from alembic import command as alembic_command
+
     alembic_command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
     click.echo(f"データベースを {revision} まで戻しました。")
 
@@ -52,6 +59,8 @@ def downgrade(revision: str) -> None:
 @db.command()
 def current() -> None:
     """Show the revision the database is at."""
+    from alembic import command as alembic_command
+
     alembic_command.current(alembic_config(current_app.config["DATABASE_URL"]))
 
 
@@ -60,6 +69,8 @@ def current() -> None:
 @click.option("--autogenerate/--empty", default=True)
 def revision(message: str, autogenerate: bool) -> None:
     """Create a new migration file (date-prefixed)."""
+    from alembic import command as alembic_command
+
     alembic_command.revision(alembic_config(current_app.config["DATABASE_URL"]), message=message,
                              autogenerate=autogenerate)
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -54,6 +52,8 @@ def grade_command(records: Path, registry: Path, out: Path, partitions: int | No
 @with_appcontext
 def inspect_command(agency_code: str, program_code: str, records: Path, registry: Path) -> None:
     """Run an inspection batch now: grade the files and open a case for every B and C."""
+    import sqlalchemy as sa
+
     from caseflow.errors import DomainError
     from caseflow.extensions import db
     from caseflow.inspections.models import BatchStatus

@@ -8,8 +8,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from caseflow.jobs.queue import create_consumer, describe_queue, job_kinds
-
 
 @click.command("worker")
 @click.option("-w", "--workers", type=click.IntRange(min=1), default=1, show_default=True,
@@ -17,6 +15,8 @@ from caseflow.jobs.queue import create_consumer, describe_queue, job_kinds
 @with_appcontext
 def worker(workers: int) -> None:
     """バックグラウンド処理のワーカーを起動します（Ctrl+C で、実行中の処理の終了を待って停止）。"""
+    from caseflow.jobs.queue import create_consumer, describe_queue, job_kinds
+
     app = current_app._get_current_object()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s")
     if workers > 1 and app.config["DATABASE_URL"].startswith("sqlite"):

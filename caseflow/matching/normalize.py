@@ -85,6 +85,7 @@ def _address_token_table() -> tuple[list[str], list[str]]:
 _UNITS = {"千": 1000, "百": 100, "十": 10}
 _KANJI_NUMBER = re.compile(r"([〇一二三四五六七八九十百千]+)(丁目|番地|番|号(?!室))")
 _HAS_KANJI_NUMBER = r"[〇一二三四五六七八九十百千](?:丁目|番地|番|号)"
+_KANJI_TOKEN = r"[〇一二三四五六七八九十百千]+(?:丁目|番地|番|号)"  # for Polars (no look-ahead there)
 
 
 def kanji_to_int(text: str) -> int | None:
@@ -124,16 +125,21 @@ def _replace_kanji_number(match: re.Match) -> str:
 def _kanji_numbers_to_digits(values: pl.Series) -> pl.Series:
     """Kanji numerals in number positions (before 丁目, 番地, 番, 号) to digits.
 
-    Only the few values that hold one are touched, in Python; the rest pass
-    through as they are. Converting every kanji numeral would break town names
-    ending in one (前弥六十一丁目 must not become 前弥611丁目).
+    Converting every kanji numeral would break town names ending in one
+    (前弥六十一丁目 must not become 前弥611丁目). The numeral tokens are few and
+    repeat (二丁目, 十二番地 …): each distinct token is converted once in Python,
+    and one automaton pass puts them in place in the rows that hold one.
     """
     found = values.str.contains(_HAS_KANJI_NUMBER).fill_null(False)
     if not found.any():
         return values
     index = found.arg_true()
-    converted = [_KANJI_NUMBER.sub(_replace_kanji_number, v) for v in values.gather(index).to_list()]
-    return values.scatter(index, pl.Series(converted, dtype=pl.String))
+    rows = values.gather(index)
+    tokens = rows.str.extract_all(_KANJI_TOKEN).explode().drop_nulls().unique().to_list()
+    mapping = {token: _KANJI_NUMBER.sub(_replace_kanji_number, token) for token in tokens}
+    patterns = sorted(mapping, key=len, reverse=True)
+    converted = rows.str.replace_many(patterns, [mapping[p] for p in patterns], leftmost=True)
+    return values.scatter(index, converted)
 
 
 @cache

@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,17 +105,18 @@ def _count(summary: GradeSummary, graded: pl.DataFrame) -> None:
 
 
 def _grade_in_memory(records: Path, registry: Path, out: Path) -> GradeSummary:
+    # Both files at once: much of reading is single-threaded work on one column at a time.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {label: pool.submit(read_extract, path, kind=kind)
+                   for label, path, kind in ((RECORDS_LABEL, records, "records"),
+                                             (REGISTRY_LABEL, registry, "registry"))}
     refused: dict[str, ExtractRefused] = {}
-    business = resident = None
-    for label, path, kind in ((RECORDS_LABEL, records, "records"), (REGISTRY_LABEL, registry, "registry")):
-        try:
-            frame = read_extract(path, kind=kind)
-        except ExtractRefused as problem:
-            refused[label] = problem
-            continue
-        business, resident = (frame, resident) if kind == "records" else (business, frame)
+    for label, future in futures.items():
+        if isinstance(future.exception(), ExtractRefused):
+            refused[label] = future.exception()
     if refused:
         raise FilesRefused(refused)
+    business, resident = futures[RECORDS_LABEL].result(), futures[REGISTRY_LABEL].result()
     graded = grade(business, resident)
     summary = GradeSummary()
     _count(summary, graded)

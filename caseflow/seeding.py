@@ -49,7 +49,8 @@ class SeedSummary:
     existing: Counter = field(default_factory=Counter)
 
     def describe(self) -> str:
-        names = {"organizations": "組織", "programs": "事務", "users": "利用者", "cases": "案件"}
+        names = {"organizations": "組織", "programs": "事務", "users": "利用者", "cases": "案件",
+                 "batches": "点検"}
         parts = [f"{label}: 新規 {self.created[key]} 件／既存 {self.existing[key]} 件" for key, label in names.items()
                  if self.created[key] or self.existing[key]]
         return "\n".join(parts)
@@ -112,7 +113,42 @@ def load_demo(session: Session) -> SeedSummary:
                     roles={Role(r) for r in row["roles"].split()}, password=demo_password())
         summary.created["users"] += 1
     _load_demo_cases(session, summary)
+    _load_demo_inspection(session, summary)
     return summary
+
+
+DEMO_BATCH_FILES = ("demo-records.csv", "demo-registry.csv")
+DEMO_BATCH_SIZE = 600
+
+
+def _load_demo_inspection(session: Session, summary: SeedSummary) -> None:
+    """One inspection batch of 弘前市 on generated data: real grades, B and C cases with verdicts."""
+    import io
+
+    from flask import current_app
+
+    from caseflow.inspections.models import InspectionBatch
+    from caseflow.inspections.operations import run_inspection, start_inspection
+    from caseflow.matching.synthetic import generate
+
+    agency = session.scalars(sa.select(Organization).where(Organization.code == "022021")).one()
+    program = session.scalars(sa.select(Program).where(Program.code == "disability-handbook")).one()
+    exists = session.scalar(sa.select(InspectionBatch.id).where(
+        InspectionBatch.agency_id == agency.id, InspectionBatch.records_filename == DEMO_BATCH_FILES[0]))
+    if exists is not None:
+        summary.existing["batches"] += 1
+        return
+    registry, records, _truth = generate(DEMO_BATCH_SIZE, seed=2023)
+    files = []
+    for frame in (records, registry):
+        buffer = io.BytesIO()
+        frame.write_csv(buffer)
+        files.append(buffer.getvalue())
+    batch = start_inspection(session, None, agency=agency, program=program,
+                             records=(DEMO_BATCH_FILES[0], files[0]), registry=(DEMO_BATCH_FILES[1], files[1]),
+                             instance_path=current_app.instance_path)
+    run_inspection(session, batch, instance_path=current_app.instance_path)
+    summary.created["batches"] += 1
 
 
 # --- demo cases ---------------------------------------------------------------

@@ -46,14 +46,18 @@ def postgres_unavailable() -> str | None:
     return None
 
 
-def require_postgres() -> None:
-    reason = postgres_unavailable()
+def require_service(name: str, reason: str | None) -> None:
+    """Go on when ``reason`` is None; otherwise say the tests were not run (fail under CI)."""
     if reason is None:
         return
-    NOT_RUN["postgresql"] = reason
+    NOT_RUN[name] = reason
     if IN_CI:
-        pytest.fail(f"CI must run the PostgreSQL tests: {reason}")
-    pytest.skip(f"NOT RUN on PostgreSQL: {reason}")
+        pytest.fail(f"CI must run the {name} tests: {reason}")
+    pytest.skip(f"NOT RUN ({name}): {reason}")
+
+
+def require_postgres() -> None:
+    require_service("PostgreSQL", postgres_unavailable())
 
 
 def _admin_engine() -> sa.Engine:

@@ -276,4 +276,4 @@ def pytest_terminal_summary(terminalreporter):
     if NOT_RUN:
         terminalreporter.section("NOT RUN")
         for name, reason in NOT_RUN.items():
-            terminalreporter.write_line(f"{name}: database tests were NOT run — {reason}")
+            terminalreporter.write_line(f"{name}: tests were NOT run — {reason}")

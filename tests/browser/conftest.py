@@ -5,15 +5,30 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 
 import pytest
 from werkzeug.serving import make_server
 
 from caseflow.extensions import db
 from caseflow.seeding import load_demo
-from tests.backends import IN_CI, NOT_RUN
+from tests.backends import require_service
 
 CHROMIUM = os.environ.get("CASEFLOW_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+@contextmanager
+def serve(app):
+    """``app`` served over HTTP on a free local port, for a browser; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
 
 
 @pytest.fixture
@@ -21,23 +36,14 @@ def live_server(committed_app):
     with committed_app.app_context():
         load_demo(db.session)
         db.session.commit()
-    server = make_server("127.0.0.1", 0, committed_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with serve(committed_app) as url:
+        yield url
 
 
 @pytest.fixture
 def page():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        reason = f"Chromium がありません（{CHROMIUM}）: scripts/setup.sh test が導入します"
-        NOT_RUN["browser"] = reason
-        if IN_CI:
-            pytest.fail(reason)
-        pytest.skip(f"NOT RUN: {reason}")
+        require_service("browser", f"Chromium がありません（{CHROMIUM}）: scripts/setup.sh test が導入します")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

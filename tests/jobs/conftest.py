@@ -18,7 +18,7 @@ from caseflow.jobs.queue import close_queue, create_consumer, huey_for
 from caseflow.organizations.models import Organization, OrganizationKind
 from caseflow.users.models import Role
 from caseflow.users.operations import create_user
-from tests.backends import IN_CI, NOT_RUN
+from tests.backends import require_service
 from tests.conftest import PASSWORD
 
 REDIS_URL = os.environ.get("CASEFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -37,13 +37,7 @@ def redis_unavailable() -> str | None:
 
 
 def require_redis() -> None:
-    reason = redis_unavailable()
-    if reason is None:
-        return
-    NOT_RUN["redis"] = reason
-    if IN_CI:
-        pytest.fail(f"CI must run the Redis queue tests: {reason}")
-    pytest.skip(f"NOT RUN on Redis: {reason}")
+    require_service("Redis", redis_unavailable())
 
 
 @pytest.fixture(params=QUEUES)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import page  # noqa: F401  (the suite's Chromium, reported NOT RUN without it)
+from tests.browser.conftest import page, serve  # noqa: F401  (the suite's Chromium, reported NOT RUN without it)
 from tests.conftest import PASSWORD
 from tests.jobs.test_jobs import start_job
 
@@ -19,13 +17,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def server(jobs_app):
     """The app served over HTTP; no demo data needed."""
-    served = make_server("127.0.0.1", 0, jobs_app, threaded=True)
-    thread = threading.Thread(target=served.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{served.server_port}"
-    served.shutdown()
-    thread.join()
-    served.server_close()
+    with serve(jobs_app) as url:
+        yield url
 
 
 @pytest.mark.parametrize("queue_kind", ["sqlite"], indirect=True)

@@ -301,6 +301,8 @@ def rules() -> list[Rule]:
              surname_same & given_differs & _ok("address") & _is("birth_date", MATCH)),
         Rule("family_member", "C", "氏と住所が同じで名と生年月日が異なります（家族の番号の可能性）。",
              surname_same & given_differs & _ok("address")),
+        Rule("other_person", "C", "氏名と生年月日がいずれも異なります（別人の番号の可能性）。",
+             names_differ & _is("birth_date", MISMATCH) & ~(surname_differs & given_same)),
         Rule("sex_mismatch", "C", "性別が一致しません（別人の番号の可能性）。", _is("sex", MISMATCH)),
         Rule("birth_mismatch", "C", "生年月日が一致しません（別人の番号の可能性）。", _is("birth_date", MISMATCH)),
         Rule("name_mismatch", "C", "氏名が一致しません（別人の番号の可能性）。",

@@ -37,9 +37,10 @@ from caseflow.matching.extracts import (
 from caseflow.matching.grading import RESULT_COLUMNS, grade, reused_keys, shared_accounts
 
 # Above this many bytes (both files together) grading goes by partitions; a million
-# records is about 150 MB of CSV.
+# records is about 150 MB of CSV per file. A partition of about half a million records
+# keeps the peak near 1 GiB however large the files are.
 PARTITION_ABOVE_BYTES = 400 * 1024**2
-BYTES_PER_PARTITION = 150 * 1024**2
+BYTES_PER_PARTITION = 80 * 1024**2
 
 _FULL_WIDTH_DIGITS = dict(zip("０１２３４５６７８９", "0123456789", strict=True))
 
@@ -149,7 +150,7 @@ def _grade_in_partitions(records: Path, registry: Path, out: Path, partitions: i
         _split(records_csv, records_columns["my_number"], work / "records", partitions)
         _split(registry_csv, registry_columns["my_number"], work / "registry", partitions)
         report(1, steps, "記録をまたがる確認をしています")
-        cross = _cross_record(records_csv, records_columns)
+        cross = _cross_record(sorted((work / "records").glob("*/*.csv")), records_columns)
         summary = GradeSummary(partitions=partitions)
         problems: list[Problem] = list(cross.problems)
         registry_problems: list[Problem] = []
@@ -251,44 +252,51 @@ class _Cross:
     problems: list[Problem]
 
 
-def _cross_record(path: Path, columns: dict[str, str]) -> _Cross:
+def _cross_record(files: list[Path], columns: dict[str, str]) -> _Cross:
     """Record ids used twice, shared bank accounts and reused business keys, over the whole file.
 
-    64-bit hashes of the values find the few candidates in little memory; only the
-    candidates' rows are read in full.
+    Read from the partition files one at a time: 64-bit hashes of the values find the
+    few candidates in little memory; only the candidates' rows are then read in full.
     """
     wanted = {key: columns[key] for key in ("record_id", "bank_account", "business_key") if key in columns}
-    hashes = (
-        _scan(path)
-        .with_row_index(ROW_COLUMN, offset=2)
-        .select(ROW_COLUMN, *[pl.col(name).str.strip_chars().hash().alias(key) for key, name in wanted.items()])
-        .collect(engine="streaming")
-    )
+    row = pl.col(ROW_COLUMN).cast(pl.UInt32)
+    def hashed(name: str) -> pl.Expr:
+        value = pl.col(name).str.strip_chars()
+        # empty cells stay null: they must not all count as one repeated value
+        return pl.when(value.is_not_null() & (value != "")).then(value.hash())
+
+    hashes = pl.concat([
+        _scan(path).select(row, *[hashed(name).alias(key) for key, name in wanted.items()]).collect()
+        for path in files
+    ])
     problems: list[Problem] = []
     candidate_rows: set[int] = set()
-    duplicated_ids = hashes.filter(pl.col("record_id").is_duplicated())[ROW_COLUMN] if "record_id" in wanted else []
+    def repeated(key: str) -> pl.Expr:
+        return pl.col(key).is_not_null() & pl.col(key).is_duplicated()
+
+    duplicated_ids = hashes.filter(repeated("record_id"))[ROW_COLUMN] if "record_id" in wanted else []
     for key in ("bank_account", "business_key"):
         if key in wanted:
-            candidate_rows.update(hashes.filter(pl.col(key).is_duplicated())[ROW_COLUMN].to_list())
+            candidate_rows.update(hashes.filter(repeated(key))[ROW_COLUMN].to_list())
     rows = set(duplicated_ids) | candidate_rows if len(duplicated_ids) else candidate_rows
     del hashes
     if not rows:
         return _Cross(pl.DataFrame(schema={"record_id": pl.String, "shared_account": pl.Boolean,
                                            "business_key_reused": pl.Boolean}), problems)
     rename = {name: key for key, name in columns.items()}
+    wanted_rows = pl.Series(sorted(rows), dtype=pl.UInt32)
     candidates = (
-        _scan(path).with_row_index(ROW_COLUMN, offset=2)
-        .filter(pl.col(ROW_COLUMN).is_in(list(rows)))
-        .collect(engine="streaming")
+        pl.concat([_scan(path).with_columns(row).filter(pl.col(ROW_COLUMN).is_in(wanted_rows.implode())).collect()
+                   for path in files])
         .rename(rename)
         .with_columns(pl.col(c).str.strip_chars() for c in rename.values())
     )
     if len(duplicated_ids):
-        ids = candidates.filter(pl.col(ROW_COLUMN).is_in(list(duplicated_ids)))
+        ids = candidates.filter(pl.col(ROW_COLUMN).is_in(duplicated_ids.implode()))
         first = ids.group_by("record_id").agg(pl.col(ROW_COLUMN).min().alias("first"))
-        for row, first_row in ids.join(first, on="record_id").filter(pl.col(ROW_COLUMN) != pl.col("first")) \
+        for row_number, first_row in ids.join(first, on="record_id").filter(pl.col(ROW_COLUMN) != pl.col("first")) \
                 .select(ROW_COLUMN, "first").iter_rows():
-            problems.append(Problem(row, columns["record_id"], _DUPLICATE_RECORD_ID.format(first_row)))
+            problems.append(Problem(row_number, columns["record_id"], _DUPLICATE_RECORD_ID.format(first_row)))
     for key in ("bank_account", "business_key", "name", "address"):
         if key not in candidates.columns:
             candidates = candidates.with_columns(pl.lit(None, dtype=pl.String).alias(key))

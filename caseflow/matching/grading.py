@@ -193,9 +193,9 @@ def _detectors(frame: pl.DataFrame, cross_record: pl.DataFrame | None = None) ->
     # is_duplicated() finds the few candidate rows cheaply; windows over a million
     # one-row groups would cost seconds.
     flags = frame.select(
-        shared_candidate=(pl.col("bank_account").is_not_null() & pl.col("bank_account").is_duplicated()),
+        shared_candidate=(pl.col("bank_account").is_not_null() & pl.col("bank_account").hash().is_duplicated()),
         number_candidate=(pl.col("_key").is_not_null() & pl.col("_key").is_duplicated()),
-        key_candidate=(pl.col("business_key").is_not_null() & pl.col("business_key").is_duplicated()),
+        key_candidate=(pl.col("business_key").is_not_null() & pl.col("business_key").hash().is_duplicated()),
     )
     person = pl.concat_str([name_parts_expr(pl.col("rec_name")).str.replace_all(" ", "", literal=True),
                             pl.col("birth_date").cast(pl.String)], separator="|", ignore_nulls=True)
@@ -342,31 +342,48 @@ OTHER_RECORD_NOTE = "同じ個人番号が、別の人の記録にも登録さ�
 _LABELS = {"name": "氏名", "name_kana": "カナ氏名", "birth_date": "生年月日", "sex": "性別", "address": "住所"}
 
 
-def _listed(verdict: str, fields: tuple[str, ...]) -> pl.Expr:
-    """「氏名・住所」 for the fields that have ``verdict``."""
-    parts = [pl.when(_is(f, verdict)).then(pl.lit(_LABELS[f])) for f in fields]
-    return pl.concat_str(parts, separator="・", ignore_nulls=True)
+def _listed_text(fields: list[str]) -> str:
+    return "・".join(_LABELS[f] for f in fields)
+
+
+def _coded(verdicts: dict[str, tuple[str, ...]], texts) -> pl.Expr:
+    """A reason looked up by which fields have which verdict.
+
+    Each (field, verdict) in ``verdicts`` is one bit of a code; ``texts(flags)`` gives
+    the reason for one combination. Every combination is written once, here, instead
+    of being assembled string by string on every record.
+    """
+    bits = [(field, verdict) for field, wanted in verdicts.items() for verdict in wanted]
+    code = pl.sum_horizontal([pl.when(_is(f, v)).then(1 << i).otherwise(0) for i, (f, v) in enumerate(bits)])
+    table = {n: texts({bit for i, bit in enumerate(bits) if n >> i & 1}) for n in range(1 << len(bits))}
+    return code.replace_strict(table, return_dtype=pl.String)
+
+
+def _all_match_text(flags: set[tuple[str, str]]) -> str:
+    notes = []
+    notation = [f for f in FIELDS if (f, NOTATION) in flags]
+    if notation:
+        notes.append(_listed_text(notation) + "は表記の違いのみ")
+    if ("name_kana", MISSING) in flags:
+        notes.append("カナ氏名の情報なし")
+    if ("sex", MISSING) in flags:
+        notes.append("性別の情報なし")
+    return "。".join(notes) + "。" if notes else ALL_MATCH_REASON
 
 
 def _reason(rule: Rule) -> pl.Expr:
     if rule.name == "number_problem":
         return pl.col("number_problem")
     if rule.name == "typo":
-        return _listed(MINOR, FIELDS) + pl.lit("に1文字程度の相違があります（入力誤りの可能性）。")
+        return _coded({f: (MINOR,) for f in FIELDS}, lambda flags: _listed_text(
+            [f for f in FIELDS if (f, MINOR) in flags]) + "に1文字程度の相違があります（入力誤りの可能性）。")
     if rule.name == "facts_missing":
-        return _listed(MISSING, ("name", "birth_date", "address")) + pl.lit("の情報がないため照合できません。")
+        required = ("name", "birth_date", "address")
+        return _coded({f: (MISSING,) for f in required}, lambda flags: _listed_text(
+            [f for f in required if (f, MISSING) in flags]) + "の情報がないため照合できません。")
     if rule.name == "all_match":
-        notes = pl.concat_str(
-            [
-                pl.when(pl.any_horizontal([_is(f, NOTATION) for f in FIELDS]))
-                .then(_listed(NOTATION, FIELDS) + pl.lit("は表記の違いのみ")),
-                pl.when(_is("name_kana", MISSING)).then(pl.lit("カナ氏名の情報なし")),
-                pl.when(_is("sex", MISSING)).then(pl.lit("性別の情報なし")),
-            ],
-            separator="。",
-            ignore_nulls=True,
-        )
-        return pl.when(notes == "").then(pl.lit(ALL_MATCH_REASON)).otherwise(notes + pl.lit("。"))
+        return _coded({**{f: (NOTATION,) for f in FIELDS}, "name_kana": (NOTATION, MISSING), "sex": (MISSING,)},
+                      _all_match_text)
     return pl.lit(rule.reason)
 
 

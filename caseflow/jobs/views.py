@@ -46,11 +46,15 @@ def result_links(job: Job) -> list[dict]:
 
 def job_state(job: Job) -> dict:
     """What the page shows and the status URL returns: one place for both."""
+    live = queue.live_progress(current_app, job.id) if job.status is JobStatus.RUNNING else None
+    if job.status is JobStatus.RUNNING and live is None:
+        # The job may have ended since its row was read: the worker clears the live
+        # progress only after committing the outcome. Read the row again in a fresh
+        # snapshot (a GET changes nothing, so ending the transaction loses nothing).
+        db.session.rollback()
     done, total, message = job.progress_done, job.progress_total, job.message
-    if job.status is JobStatus.RUNNING:
-        live = queue.live_progress(current_app, job.id)
-        if live is not None:
-            done, total, message = live["done"], live["total"], live["message"] or message
+    if live is not None and job.status is JobStatus.RUNNING:
+        done, total, message = live["done"], live["total"], live["message"] or message
     elif job.status is JobStatus.QUEUED and utcnow() - job.created_at > WAITING_TOO_LONG:
         message = WAITING_TOO_LONG_MESSAGE
     elif job.status is JobStatus.FAILED:

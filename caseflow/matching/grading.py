@@ -26,10 +26,7 @@ MATCH, NOTATION, MINOR, MISMATCH, MISSING = "match", "notation", "minor", "misma
 
 _WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 
-# Polars' streaming engine runs element-wise string work on all cores in row batches;
-# the in-memory engine runs one column's expression on one core.
-ENGINE = "in-memory"
-THREADS = True
+NORMALISE_THREADS = 3
 
 
 # --- preparing each side ------------------------------------------------------------------
@@ -73,14 +70,22 @@ def _with_normalised(frame: pl.DataFrame) -> pl.DataFrame:
     few tens of percent) is where most of the grading time is saved.
     """
     positions = frame.with_row_index("_pos").lazy()
-    if THREADS:
-        # The three fields are independent: normalise them at once (Polars releases the GIL).
-        with ThreadPoolExecutor(max_workers=len(_NORMALISED)) as pool:
-            subsets = list(pool.map(lambda spec: _normalised_field(positions, *spec), _NORMALISED))
-    else:
-        subsets = [_normalised_field(positions, *spec) for spec in _NORMALISED]
-    for subset in subsets:
-        frame = _scatter(frame, subset)
+    # Fields are independent, and so are halves of a field's rows: run them all at once
+    # (Polars releases the GIL), so that the longest (addresses) does not run on one core.
+    halves = frame.height // 2
+    everything = pl.lit(True)
+    tasks = []
+    for spec in _NORMALISED:
+        repeats = spec[-1]
+        parts = (everything,) if repeats else (pl.col("_pos") < halves, pl.col("_pos") >= halves)
+        tasks += [(spec, part) for part in parts]
+    with ThreadPoolExecutor(max_workers=NORMALISE_THREADS) as pool:
+        pieces = list(pool.map(lambda task: _normalised_field(positions.filter(task[1]), *task[0]), tasks))
+    by_field: dict[str, list[pl.DataFrame]] = {}
+    for (spec, _part), piece in zip(tasks, pieces, strict=True):
+        by_field.setdefault(spec[2], []).append(piece)
+    for field_pieces in by_field.values():
+        frame = _scatter(frame, pl.concat(field_pieces))
     return frame
 
 
@@ -91,7 +96,7 @@ def _normalised_field(positions: pl.LazyFrame, rec_col: str, reg_col: str, stem:
     if not repeats:  # addresses: nearly every value is distinct
         return positions.filter(differs).select(
             pl.col("_pos").alias("_i"), *build(pl.col(rec_col), f"rec_{stem}"), *build(pl.col(reg_col), f"reg_{stem}"),
-        ).collect(engine=ENGINE)
+        ).collect()
     pairs = positions.filter(differs).select("_pos", rec_col, reg_col).collect()
     # Names and kana repeat a lot (common surnames and given names): each distinct value
     # is normalised once, on both sides together.

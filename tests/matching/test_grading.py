@@ -138,3 +138,12 @@ def test_records_keep_their_order_and_count():
     records = frame([record(record_id=f"R{i}", row=i + 2) for i in range(50)])
     result = grade(records, registry)
     assert result["record_id"].to_list() == [f"R{i}" for i in range(50)]
+
+
+def test_many_records_with_address_notation_in_both_halves():
+    """Normalisation runs in pieces; every record's notation must still be recognised."""
+    registry = frame([dict(REGISTRY_PERSON, row=2)])
+    records = frame([record(record_id=f"R{i}", row=i + 2, address="青森市新町2-1-2") for i in range(40)])
+    result = grade(records, registry)
+    assert result["verdict_address"].to_list() == ["notation"] * 40
+    assert result["grade"].to_list() == ["A"] * 40

@@ -70,8 +70,10 @@ def _with_normalised(frame: pl.DataFrame) -> pl.DataFrame:
     few tens of percent) is where most of the grading time is saved.
     """
     positions = frame.with_row_index("_pos").lazy()
-    # Fields are independent, and so are halves of a field's rows: run them all at once
-    # (Polars releases the GIL), so that the longest (addresses) does not run on one core.
+    # Fields are independent, and so are halves of a field's rows: run them at once
+    # (Polars releases the GIL). Addresses, the longest to normalise, go in two halves so
+    # that they do not hold one core while the other is idle; names and kana go whole, so
+    # that each distinct value is still normalised only once.
     halves = frame.height // 2
     everything = pl.lit(True)
     tasks = []

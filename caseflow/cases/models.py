@@ -9,7 +9,6 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from caseflow.cases.vocabulary import (
-    FACT_FIELDS,
     CaseStatus,
     Cause,
     CorrectionOutcome,
@@ -106,10 +105,6 @@ class Case(Base):
     @property
     def pending_correction(self) -> Correction | None:
         return next((c for c in self.corrections if c.status is CorrectionStatus.PROPOSED), None)
-
-    def facts(self, side: str) -> dict[str, object]:
-        """The business record ("record") or registry ("registry") facts as a dict."""
-        return {field: getattr(self, f"{side}_{field}") for field, _label in FACT_FIELDS}
 
     def verdict(self, field: str) -> FieldVerdict | None:
         value = (self.field_verdicts or {}).get(field)

@@ -9,12 +9,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 
-def _refused(label: str, refused) -> click.ClickException:
+def _refusal_text(label: str, refused) -> str:
     lines = [f"{label}：{refused.message}"]
     lines += [f"  {p.row}行目 {p.column or '-'}：{p.problem}" for p in refused.problems[:200]]
     if len(refused.problems) > 200:
         lines.append(f"  ほか {len(refused.problems) - 200}件")
-    return click.ClickException("\n".join(lines))
+    return "\n".join(lines)
 
 
 @click.command("grade")
@@ -34,7 +34,7 @@ def grade_command(records: Path, registry: Path, out: Path, partitions: int | No
     try:
         summary = grade_files(records, registry, out, partitions=partitions, progress=progress)
     except FilesRefused as refused:
-        raise click.ClickException("\n".join(_refused(label, problem).message
+        raise click.ClickException("\n".join(_refusal_text(label, problem)
                                               for label, problem in refused.refused.items())) from None
     total = summary.records
     share = "  ".join(f"{g}: {summary.counts.get(g, 0):,}件（{100 * summary.counts.get(g, 0) / max(total, 1):.1f}%）"

@@ -19,7 +19,7 @@ from caseflow.db import utcnow
 from caseflow.errors import DomainError, PermissionDenied
 from caseflow.inspections.models import BatchStatus, InspectionBatch
 from caseflow.matching.extracts import ExtractRefused, read_extract
-from caseflow.matching.grading import grade, result_table
+from caseflow.matching.grading import grade, write_result
 from caseflow.organizations.models import Organization, OrganizationKind, Program
 from caseflow.users.models import User
 
@@ -134,11 +134,6 @@ def _read(path: Path, kind: str, filename: str, label: str) -> pl.DataFrame:
         return read_extract(path, kind=kind, filename=filename)
     except ExtractRefused as refused:
         raise _Refused(label, refused) from refused
-
-
-def write_result(graded: pl.DataFrame, path: Path) -> None:
-    """The result file: UTF-8 with a BOM so that Excel opens the Japanese correctly."""
-    result_table(graded).write_csv(path, include_bom=True)
 
 
 def _remove_uploads(directory: Path) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import polars as pl
 from rapidfuzz.distance import Levenshtein
 
+from caseflow.matching.mynumber import CHECK_DIGIT_WEIGHTS
 from caseflow.matching.normalize import address_expr, kana_columns, name_parts_expr
 
 # Field names as the result file writes them (verdict_<field>).
@@ -24,7 +25,6 @@ FIELDS = ("name", "name_kana", "birth_date", "sex", "address")
 
 MATCH, NOTATION, MINOR, MISMATCH, MISSING = "match", "notation", "minor", "mismatch", "missing"
 
-_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 
 NORMALISE_THREADS = 3
 
@@ -154,7 +154,7 @@ def _number_checks(frame: pl.LazyFrame) -> pl.LazyFrame:
 def _check_problem(num: pl.Expr) -> pl.Expr:
     value = pl.col("_key")
     # digit i (0 = leftmost of 12) is value // 10**(11 - i) % 10
-    weighted = pl.sum_horizontal([(value // 10 ** (11 - i) % 10) * w for i, w in enumerate(_WEIGHTS)])
+    weighted = pl.sum_horizontal([(value // 10 ** (11 - i) % 10) * w for i, w in enumerate(CHECK_DIGIT_WEIGHTS)])
     remainder = weighted % 11
     check = pl.when(remainder <= 1).then(0).otherwise(11 - remainder)
     return (
@@ -507,6 +507,15 @@ OUTCOME_COLUMNS = ("grade", "reason", "rule", *(f"verdict_{f}" for f in FIELDS))
 _RAW_PAIRS = (("rec_name", "reg_name"), ("rec_name_kana", "reg_name_kana"), ("birth_date", "reg_birth_date"),
               ("sex", "reg_sex"), ("rec_address", "reg_address"))
 ALL_MATCH_REASON = "すべて一致。"
+
+
+def write_result(graded: pl.DataFrame, sink, *, header: bool = True) -> None:
+    """The result table as CSV, UTF-8 with a BOM so that Excel opens the Japanese correctly.
+
+    ``sink`` is a path or an open binary file; with ``header=False`` rows are appended
+    to a file already started (the partitions of one large run).
+    """
+    result_table(graded).write_csv(sink, include_header=header, include_bom=header)
 
 
 def result_table(graded: pl.DataFrame) -> pl.DataFrame:

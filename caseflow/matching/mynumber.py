@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+# Weights of the first 11 digits in the official check-digit algorithm.
+CHECK_DIGIT_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 _SEPARATORS = re.compile(r"[\s\-‐‑–—―−－ｰー]")
 
 
@@ -17,7 +18,7 @@ def check_digit(first_eleven: str) -> int:
     """Check digit of a My Number from its first 11 digits (official algorithm)."""
     if len(first_eleven) != 11 or not first_eleven.isdigit():
         raise ValueError("11桁の数字が必要です")
-    remainder = sum(int(d) * w for d, w in zip(first_eleven, _WEIGHTS, strict=True)) % 11
+    remainder = sum(int(d) * w for d, w in zip(first_eleven, CHECK_DIGIT_WEIGHTS, strict=True)) % 11
     return 0 if remainder <= 1 else 11 - remainder
 
 

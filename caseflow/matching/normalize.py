@@ -84,7 +84,6 @@ def _address_token_table() -> tuple[list[str], list[str]]:
 
 _UNITS = {"千": 1000, "百": 100, "十": 10}
 _KANJI_NUMBER = re.compile(r"([〇一二三四五六七八九十百千]+)(丁目|番地|番|号(?!室))")
-_HAS_KANJI_NUMBER = r"[〇一二三四五六七八九十百千](?:丁目|番地|番|号)"
 _KANJI_TOKEN = r"[〇一二三四五六七八九十百千]+(?:丁目|番地|番|号)"  # for Polars (no look-ahead there)
 
 
@@ -130,7 +129,7 @@ def _kanji_numbers_to_digits(values: pl.Series) -> pl.Series:
     repeat (二丁目, 十二番地 …): each distinct token is converted once in Python,
     and one automaton pass puts them in place in the rows that hold one.
     """
-    found = values.str.contains(_HAS_KANJI_NUMBER).fill_null(False)
+    found = values.str.contains(_KANJI_TOKEN).fill_null(False)
     if not found.any():
         return values
     index = found.arg_true()
@@ -179,11 +178,6 @@ def kana_expr(expr: pl.Expr) -> pl.Expr:
     Spaces go before the long vowels are folded, so ノダ アオイ and ノダアオイ fold alike.
     """
     return _fold_long_vowels(_kana_base(expr).str.replace_all(" ", "", literal=True))
-
-
-def kana_parts_expr(expr: pl.Expr) -> pl.Expr:
-    """Like kana_expr but keeps one space between surname and given name, each part folded alone."""
-    return _fold_long_vowels(_kana_base(expr))
 
 
 @cache

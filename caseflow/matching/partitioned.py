@@ -34,7 +34,7 @@ from caseflow.matching.extracts import (
     _map_headers,
     read_extract,
 )
-from caseflow.matching.grading import RESULT_COLUMNS, grade, reused_keys, shared_accounts
+from caseflow.matching.grading import grade, reused_keys, shared_accounts, write_result
 
 # Above this many bytes (both files together) grading goes by partitions; a million
 # records is about 150 MB of CSV per file. A partition of about half a million records
@@ -121,7 +121,7 @@ def _grade_in_memory(records: Path, registry: Path, out: Path) -> GradeSummary:
     graded = grade(business, resident)
     summary = GradeSummary()
     _count(summary, graded)
-    graded.select(RESULT_COLUMNS).write_csv(out, include_bom=True)
+    write_result(graded, out)
     return summary
 
 
@@ -155,7 +155,6 @@ def _grade_in_partitions(records: Path, registry: Path, out: Path, partitions: i
         problems: list[Problem] = list(cross.problems)
         registry_problems: list[Problem] = []
         with open(out, "wb") as sink:
-            sink.write(b"\xef\xbb\xbf")
             header = True
             for part in range(partitions):
                 report(2 + part, steps, f"照合しています（{part + 1} / {partitions}）")
@@ -167,7 +166,7 @@ def _grade_in_partitions(records: Path, registry: Path, out: Path, partitions: i
                     resident = pl.DataFrame(schema=business.schema)
                 graded = grade(business, resident, cross_record=cross.flags)
                 _count(summary, graded)
-                graded.select(RESULT_COLUMNS).write_csv(sink, include_header=header)
+                write_result(graded, sink, header=header)
                 header = False
         for label, found in ((RECORDS_LABEL, problems), (REGISTRY_LABEL, registry_problems)):
             if found:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import polars as pl
 
-from caseflow.matching.mynumber import check_digit
+from caseflow.matching.mynumber import CHECK_DIGIT_WEIGHTS, check_digit
 
 # ---------------------------------------------------------------------------------------------
 # Scenarios
@@ -221,7 +221,6 @@ _EPOCH = dt.date(1970, 1, 1)
 _NUMBER_SPACE = 10**11  # first 11 digits of a My Number
 _ACCOUNT_SPACE = 10**10  # branch (3) + account (7)
 _BUSINESS_KEY_SPACE = 10**10
-_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 _GIVEN_STEP = 13  # members of a household take given names base + pos * step (distinct)
 
 
@@ -601,7 +600,7 @@ def _given_text(given: str, form: str) -> pl.Expr:
 def _number_texts(core: pl.Series) -> pl.Series:
     """12-digit My Numbers from their first 11 digits (as integers): check digit appended."""
     frame = core.to_frame("core").with_columns(
-        (pl.sum_horizontal([((pl.col("core") // 10 ** (10 - i)) % 10) * w for i, w in enumerate(_WEIGHTS)]) % 11)
+        (pl.sum_horizontal([((pl.col("core") // 10 ** (10 - i)) % 10) * w for i, w in enumerate(CHECK_DIGIT_WEIGHTS)]) % 11)
         .alias("r"))
     digit = pl.when(pl.col("r") <= 1).then(0).otherwise(11 - pl.col("r"))
     return frame.select((pl.col("core") * 10 + digit + 10**12).cast(pl.String).str.slice(1).alias("my_number")) \

@@ -399,10 +399,15 @@ def _build(table: _Table, kind: str) -> pl.DataFrame:
         if key not in columns:
             return pl.lit(None, dtype=pl.String).alias(key)
         # strip_chars() strips Unicode white space, U+3000 included.
-        value = pl.col(f"c{columns[key]}").str.strip_chars()
-        return pl.when(value != "").then(value).alias(key)
+        return pl.col(f"c{columns[key]}").str.strip_chars().alias(key)
 
     frame = table.body.select("row", *(cell(field.key) for field in _FIELDS))
+    # A cell of spaces only is empty. The reader already gives empty cells as null, so this
+    # copy of a column is only made where there is such a cell.
+    blanked = [pl.col(name).replace("", None) for name in frame.columns[1:]
+               if frame[name].dtype == pl.String and (frame[name].str.len_bytes() == 0).any()]
+    if blanked:
+        frame = frame.with_columns(blanked)
     # Rows with nothing in the columns we read (blank lines, Excel's formatted-but-empty rows).
     blank = frame.select(pl.all_horizontal(pl.exclude("row").is_null())).to_series()
     if blank.any():  # filtering copies every column, so only when there is something to drop

@@ -28,6 +28,10 @@ MATCH, NOTATION, MINOR, MISMATCH, MISSING = "match", "notation", "minor", "misma
 
 NORMALISE_THREADS = 3
 
+# Polars 2 collects on its streaming engine by default; on frames already in memory the
+# in-memory engine is two to three times faster (a join of 1M records: 0.3 s against 0.7 s).
+ENGINE = "in-memory"
+
 
 # --- preparing each side ------------------------------------------------------------------
 
@@ -98,23 +102,20 @@ def _normalised_field(positions: pl.LazyFrame, rec_col: str, reg_col: str, stem:
     if not repeats:  # addresses: nearly every value is distinct
         return positions.filter(differs).select(
             pl.col("_pos").alias("_i"), *build(pl.col(rec_col), f"rec_{stem}"), *build(pl.col(reg_col), f"reg_{stem}"),
-        ).collect()
-    pairs = positions.filter(differs).select("_pos", rec_col, reg_col).collect()
+        ).collect(engine=ENGINE)
+    pairs = positions.filter(differs).select("_pos", rec_col, reg_col).collect(engine=ENGINE)
     # Names and kana repeat a lot (common surnames and given names): each distinct value
     # is normalised once, on both sides together.
     values = pl.concat([pairs[rec_col], pairs[reg_col]]).unique().to_frame("_value").lazy()
-    table = values.select("_value", *build(pl.col("_value"), "_v")).collect()
-    return pairs.select("_pos").with_columns(
-        *[_translate(pairs[rec_col], table, column, f"rec_{stem}") for column in table.columns[1:]],
-        *[_translate(pairs[reg_col], table, column, f"reg_{stem}") for column in table.columns[1:]],
-    ).rename({"_pos": "_i"})
-
-
-def _translate(values: pl.Series, table: pl.DataFrame, column: str, stem: str) -> pl.Series:
-    """``values`` looked up in the normalisation ``table`` (one row per distinct value)."""
-    looked_up = values.to_frame("_value").join(table.select("_value", column), on="_value", how="left",
-                                                 maintain_order="left")[column]
-    return looked_up.alias(stem + column.removeprefix("_v"))  # _v_n → rec_name_n
+    table = values.select("_value", *build(pl.col("_value"), "_v")).collect(engine=ENGINE)
+    found = pairs.select("_pos")
+    for side, column in (("rec", rec_col), ("reg", reg_col)):
+        # one join per side brings all the normalised columns of its value
+        looked_up = pairs.select(column).join(table, left_on=column, right_on="_value", how="left",
+                                              maintain_order="left")
+        names = {name: f"{side}_{stem}" + name.removeprefix("_v") for name in table.columns[1:]}  # _v_n → rec_name_n
+        found = found.hstack(looked_up.select(list(names)).rename(names))
+    return found.rename({"_pos": "_i"})
 
 
 def _scatter(frame: pl.DataFrame, subset: pl.DataFrame, fill=None) -> pl.DataFrame:
@@ -224,7 +225,7 @@ def _detectors(frame: pl.DataFrame, cross_record: pl.DataFrame | None = None) ->
         found.append(frame.lazy().select("_i", "record_id").join(cross_record.lazy(), on="record_id")
                      .select("_i", "shared_account", "business_key_reused"))
     for part in found:
-        frame = _scatter(frame, part.collect(), fill=False)
+        frame = _scatter(frame, part.collect(engine=ENGINE), fill=False)
     for column in ("shared_account", "business_key_reused"):
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(False).alias(column))
@@ -472,7 +473,7 @@ def grade(records: pl.DataFrame, registry: pl.DataFrame | None = None, *,
         frame.join(prepared_registry.lazy(), on="_key", how="left", maintain_order="left")
         .with_columns(reg_found=pl.col("reg_found").fill_null(False))
         .with_row_index("_i")
-        .collect()
+        .collect(engine=ENGINE)
     )
     frame = _detectors(frame, cross_record)
 

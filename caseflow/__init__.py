@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory. ``config`` overrides what the environment gives (tests use it)."""
+    # Flask is imported here, not above: `caseflow grade` imports this package and needs no web app.
+    from flask import Flask
+
     from caseflow.config import load_config
     from caseflow.extensions import csrf, db, login_manager
 

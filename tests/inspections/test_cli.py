@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import polars as pl
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -37,6 +43,30 @@ def test_grade_refuses_a_bad_file_with_the_list(tmp_path):
     assert "業務データ" in result.output and "3行目" in result.output and "性別" in result.output
     assert PEOPLE[1][0] not in result.output
     assert not (tmp_path / "result.csv").exists()
+
+
+def test_the_installed_command_grades_and_refuses(tmp_path):
+    """The `caseflow` script as a user runs it (its own entry point, which skips the web app)."""
+    command = shutil.which("caseflow", path=str(Path(sys.executable).parent))
+    if command is None:
+        pytest.fail("the caseflow command is not installed in this environment (pip install -e .)")
+    (tmp_path / "records.csv").write_bytes(records_file("cp932"))
+    (tmp_path / "registry.csv").write_bytes(registry_file())
+    args = [command, "grade", str(tmp_path / "records.csv"), str(tmp_path / "registry.csv"),
+            "--out", str(tmp_path / "result.csv")]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "5件を判定しました" in done.stderr
+    assert pl.read_csv(tmp_path / "result.csv")["grade"].to_list() == ["A", "C", "B", "C", "A"]
+
+    (tmp_path / "registry.csv").write_bytes(b"\xff\xfe\x00garbage")
+    refused = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1
+    assert "住民基本台帳データ" in refused.stderr and "文字コード" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    helped = subprocess.run([command, "--help"], capture_output=True, text=True, timeout=120)
+    assert helped.returncode == 0 and "grade" in helped.stdout and "inspect" in helped.stdout
 
 
 def test_inspect_creates_the_batch_and_cases(committed_app, tmp_path):

@@ -141,10 +141,12 @@ def users_create(login: str, display_name: str, organization_code: str, roles: t
 
 def _register_area_commands() -> None:
     from caseflow.inspections.cli import inspect_command
+    from caseflow.letters.cli import letters
     from caseflow.matching.cli import grade_command
 
     main.add_command(grade_command)
     main.add_command(inspect_command)
+    main.add_command(letters)
 
 
 _register_area_commands()

@@ -4,5 +4,6 @@ import caseflow.cases.machine  # noqa: F401,E402  (status invariants are registe
 from caseflow.cases.models import Case, CaseEvent, Correction  # noqa: F401
 from caseflow.inspections.models import InspectionBatch  # noqa: F401
 from caseflow.jobs.models import Job  # noqa: F401
+from caseflow.letters.models import DocumentNumberSequence, Letter, PrintRun, PrintRunLetter  # noqa: F401
 from caseflow.organizations.models import Organization, Program  # noqa: F401
 from caseflow.users.models import User, UserRole  # noqa: F401

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from caseflow import ROOT
 from caseflow.cases import operations
@@ -32,6 +32,8 @@ from caseflow.cases.vocabulary import (
     Sex,
     ViewedOnPortal,
 )
+from caseflow.core.japanese import today_jst
+from caseflow.letters import operations as letter_operations
 from caseflow.matching.mynumber import check_digit
 from caseflow.organizations.models import Organization, OrganizationKind, Program
 from caseflow.users.models import Role, User
@@ -112,9 +114,18 @@ def load_demo(session: Session) -> SeedSummary:
                     organization=orgs[row["organization_code"]],
                     roles={Role(r) for r in row["roles"].split()}, password=demo_password())
         summary.created["users"] += 1
+    _load_demo_letterheads(session)
     _load_demo_cases(session, summary)
     _load_demo_inspection(session, summary)
     return summary
+
+
+def _load_demo_letterheads(session: Session) -> None:
+    """What the demo organisations' letters print (fictional issuers and telephone numbers)."""
+    orgs = {o.code: o for o in session.scalars(sa.select(Organization))}
+    for row in _rows("demo_letterheads.csv"):
+        orgs[row["code"]].letterhead = {key: value for key, value in row.items() if key != "code"}
+    session.flush()
 
 
 DEMO_BATCH_FILES = ("demo-records.csv", "demo-registry.csv")
@@ -256,7 +267,8 @@ def _load_demo_cases(session: Session, summary: SeedSummary) -> None:
     agency_weights = {"022012": 0.4, "022021": 0.3, "020001": 0.15, "digital": 0.15}
     statuses = [s for s, share in STATUS_MIX for _ in range(round(share * DEMO_CASE_COUNT))]
     rng.shuffle(statuses)
-    today = dt.date.today()
+    today = today_jst()
+    letters_issued: Counter[str] = Counter()
     for index, target in enumerate(statuses[:DEMO_CASE_COUNT], start=1):
         # Draw everything for this case first, so the sequence is the same whether or not it exists.
         agency_code = rng.choices(list(agency_weights), list(agency_weights.values()))[0]
@@ -283,14 +295,27 @@ def _load_demo_cases(session: Session, summary: SeedSummary) -> None:
             **{f"record_{k}": v for k, v in record.items()},
             **{f"registry_{k}": v for k, v in registry.items()},
         )
-        _drive(case, target, _staff(session, agency), scenario["kind"], cause, viewed, linked_number)
+        postal_code = f"{DEMO_POSTAL_PREFIX.get(agency_code, '030')}-{rng.randint(0, 9999):04d}"
+        _drive(case, target, _staff(session, agency), scenario["kind"], cause, viewed, linked_number, postal_code,
+               issue_letter=letters_issued[agency_code] < DEMO_LETTERS_PER_AGENCY)
+        if case.status is CaseStatus.NOTIFIED and letters_issued[agency_code] < DEMO_LETTERS_PER_AGENCY:
+            letters_issued[agency_code] += 1
         summary.created["cases"] += 1
     session.flush()
 
 
+# Demo letters are rendered for real (WeasyPrint); a few per organisation make a print run.
+DEMO_LETTERS_PER_AGENCY = 4
+DEMO_POSTAL_PREFIX = {"022012": "030", "022021": "036", "020001": "039", "digital": "038"}
+
+
 def _drive(case: Case, target: CaseStatus, staff: tuple[User, User], kind: str, cause: Cause,
-           viewed: ViewedOnPortal, linked_number: str) -> None:
-    """Take a new case to ``target`` through the real operations, as staff would."""
+           viewed: ViewedOnPortal, linked_number: str, postal_code: str, *, issue_letter: bool) -> None:
+    """Take a new case to ``target`` through the real operations, as staff would.
+
+    A corrected case gets its recipient (the person of the business record); with
+    ``issue_letter`` a notified one is notified by an issued letter, otherwise recorded as mailed.
+    """
     caseworker, supervisor = staff
     if target is CaseStatus.DETECTED:
         return
@@ -314,9 +339,15 @@ def _drive(case: Case, target: CaseStatus, staff: tuple[User, User], kind: str, 
                                   note="基本4情報で住基照会し、1人に特定。" if outcome is CorrectionOutcome.LINKED else
                                   "基本4情報での照会で複数人が該当したため、本人特定まで紐付けを保留。")
     operations.approve_correction(case, supervisor, comment="照会結果を確認しました。")
+    letter_operations.set_recipient(case, caseworker, name=case.record_name, postal_code=postal_code,
+                                    address=case.record_address)
     if target is CaseStatus.CORRECTED:
         return
-    operations.notify_case(case, caseworker, notified_on=dt.date.today(),
+    if issue_letter:
+        kind = letter_operations.letter_kinds_for(case)[0]
+        letter_operations.issue_letter(object_session(case), caseworker, case, kind)
+        return
+    operations.notify_case(case, caseworker, notified_on=today_jst(),
                            notification_method=NotificationMethod.MAIL)
 
 

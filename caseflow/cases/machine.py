@@ -27,6 +27,7 @@ from caseflow.cases.vocabulary import (
     NotificationMethod,
     ViewedOnPortal,
 )
+from caseflow.core.japanese import today_jst
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, PermissionDenied
 from caseflow.users.models import User
@@ -80,7 +81,7 @@ def _confirm_input(case: Case, actor: User, data: dict) -> None:
     if viewed is ViewedOnPortal.YES:
         _require_text(data, "viewed_what", "閲覧ありの場合は、閲覧された情報を記入してください。")
     viewed_on = data.get("viewed_on")
-    if viewed_on is not None and viewed_on > dt.date.today():
+    if viewed_on is not None and viewed_on > today_jst():
         raise DomainError("閲覧日に未来の日付は指定できません。")
 
 
@@ -100,7 +101,7 @@ def _notify_input(case: Case, actor: User, data: dict) -> None:
     notified_on = data.get("notified_on")
     if not isinstance(notified_on, dt.date):
         raise DomainError("本人へ通知した日を入力してください。")
-    if notified_on > dt.date.today():
+    if notified_on > today_jst():
         raise DomainError("通知日に未来の日付は指定できません。")
     if not isinstance(data.get("notification_method"), NotificationMethod):
         raise DomainError("通知の方法を選択してください。")
@@ -164,7 +165,10 @@ def _approve_correction(case: Case, actor: User, data: dict) -> dict:
 def _record_notification(case: Case, actor: User, data: dict) -> dict:
     case.notified_on = data["notified_on"]
     case.notification_method = data["notification_method"]
-    return {"notified_on": case.notified_on.isoformat(), "method": case.notification_method.value}
+    details = {"notified_on": case.notified_on.isoformat(), "method": case.notification_method.value}
+    if data.get("letter"):  # notified by an issued letter (caseflow.letters): which one
+        details["letter"] = data["letter"]
+    return details
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,10 @@ class Case(Base):
     registry_birth_date: Mapped[dt.date | None]
     registry_sex: Mapped[Sex | None] = mapped_column(str_enum(Sex, "registry_sex"))
     registry_address: Mapped[str | None] = mapped_column(sa.String(300))
+    # Where letters about this case go (送付先): entered by the caseworker, checked before issuing.
+    recipient_name: Mapped[str | None] = mapped_column(sa.String(100))
+    recipient_postal_code: Mapped[str | None] = mapped_column(sa.String(8))
+    recipient_address: Mapped[str | None] = mapped_column(sa.Text)  # up to three lines
 
     grade: Mapped[Grade] = mapped_column(str_enum(Grade, "grade"))
     field_verdicts: Mapped[dict] = mapped_column(sa.JSON, default=dict)

@@ -108,6 +108,12 @@ EVENT_LABELS = {spec.trigger: spec.label for spec in SPECS.values()} | {
     "suspend_viewing": "閲覧停止",
     "resume_viewing": "閲覧停止を解除",
     "comment": "コメント",
+    "set_recipient": "送付先を登録",
+    "issue_letter": "通知文書を発行",
+    "reprint_letter": "通知文書を再印刷",
+    "void_letter": "通知文書を無効化",
+    "letter_returned": "通知文書が返戻",
+    "letter_mailed": "通知文書を発送",
 }
 
 

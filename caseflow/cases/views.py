@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from caseflow.cases import forms, operations
-from caseflow.cases.access import get_visible_case, visible_cases_clause
+from caseflow.cases.access import get_visible_case, is_agency_staff, visible_cases_clause
 from caseflow.cases.machine import SPECS
 from caseflow.cases.models import Case, CaseEvent
 from caseflow.cases.vocabulary import (
@@ -159,10 +159,28 @@ def _render_case(case: Case, status: int = 200):
     actions = operations.available_actions(case, current_user)
     return render_template(
         "cases/detail.html", case=case, facts=_fact_rows(case), events=events, actions=actions,
+        **_letter_context(case),
         specs=SPECS, causes=list(Cause), dismiss_reasons=list(DismissReason), viewed_choices=list(ViewedOnPortal),
         notification_methods=list(NotificationMethod), outcomes=list(CorrectionOutcome),
         trigger_labels=operations.EVENT_LABELS, today=today_jst(),
     ), status
+
+
+def _letter_context(case: Case) -> dict:
+    """The case page's letters section (caseflow.letters)."""
+    from caseflow.letters import operations as letters
+    from caseflow.letters.models import ReturnReason
+
+    issued = letters.letters_of(db.session, case)
+    staff = is_agency_staff(current_user, case)
+    return {
+        "show_letters": bool(issued) or (staff and case.status in (CaseStatus.CONFIRMED, CaseStatus.CORRECTED,
+                                                                    CaseStatus.NOTIFIED)),
+        "letters": issued, "letter_kinds": letters.letter_kinds_for(case),
+        "recipient_missing": letters.recipient_problems(case) if letters.may_issue(case) else [],
+        "may_handle_letters": staff, "may_issue_letters": staff and letters.may_issue(case),
+        "return_reasons": list(ReturnReason),
+    }
 
 
 @bp.route("/<int:case_id>")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from caseflow.cases.access import STAFF_ROLES
 from caseflow.cases.models import Case, CaseEvent
 from caseflow.cases.vocabulary import CaseStatus, Grade
+from caseflow.core.japanese import today_jst
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, PermissionDenied
 from caseflow.inspections.models import BatchStatus, InspectionBatch
@@ -153,7 +154,7 @@ def open_cases(session: Session, batch: InspectionBatch, flagged: pl.DataFrame,
                                                Case.program_id == batch.program_id)))
     fresh = flagged.filter(~pl.col("record_id").is_in(list(existing))) if existing else flagged
     now = utcnow()
-    due = dt.date.today() + dt.timedelta(days=CASE_DUE_DAYS)
+    due = today_jst() + dt.timedelta(days=CASE_DUE_DAYS)
     total = fresh.height
     for start in range(0, total, _INSERT_CHUNK):
         rows = [_case_row(row, batch, now, due) for row in fresh.slice(start, _INSERT_CHUNK).iter_rows(named=True)]

@@ -30,7 +30,6 @@ import pkgutil
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,7 +44,7 @@ from caseflow.db import utcnow
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.jobs.models import Job, JobStatus
-from caseflow.matching.mynumber import check_digit
+from caseflow.matching.mynumber import contains_my_number
 
 logger = logging.getLogger("caseflow.jobs")
 
@@ -141,28 +140,6 @@ def result_link(label: str, endpoint: str, **values) -> dict:
 
 
 # --- My Numbers stay out of the queue, the params, the results and the messages ------
-
-_NUMBER_RUN = re.compile(r"(?<![0-9])[0-9]{4}[\s\-‐‑–—―−ｰー]?[0-9]{4}[\s\-‐‑–—―−ｰー]?[0-9]{4}(?![0-9])")
-
-
-def contains_my_number(value) -> bool:
-    """True when ``value`` (a str, int, or JSON-like dict/list of them) holds a valid My Number."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        value = str(value)
-    if isinstance(value, str):
-        for match in _NUMBER_RUN.finditer(unicodedata.normalize("NFKC", value)):
-            digits = re.sub(r"[^0-9]", "", match.group())
-            if check_digit(digits[:11]) == int(digits[11]):
-                return True
-        return False
-    if isinstance(value, dict):
-        return any(contains_my_number(k) or contains_my_number(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(contains_my_number(v) for v in value)
-    return False
-
 
 def _checked_result(value) -> dict | None:
     if value is None:

@@ -48,3 +48,25 @@ def number_problem(raw: str | None) -> str | None:
 
 def is_valid_number(raw: str | None) -> bool:
     return number_problem(raw) is None
+
+
+_NUMBER_RUN = re.compile(r"(?<![0-9])[0-9]{4}[\s\-‐‑–—―−ｰー]?[0-9]{4}[\s\-‐‑–—―−ｰー]?[0-9]{4}(?![0-9])")
+
+
+def contains_my_number(value) -> bool:
+    """True when ``value`` (a str, int, or JSON-like dict/list of them) holds a valid My Number."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        value = str(value)
+    if isinstance(value, str):
+        for match in _NUMBER_RUN.finditer(unicodedata.normalize("NFKC", value)):
+            digits = re.sub(r"[^0-9]", "", match.group())
+            if check_digit(digits[:11]) == int(digits[11]):
+                return True
+        return False
+    if isinstance(value, dict):
+        return any(contains_my_number(k) or contains_my_number(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(contains_my_number(v) for v in value)
+    return False

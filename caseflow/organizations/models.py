@@ -32,9 +32,26 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     kind: Mapped[OrganizationKind] = mapped_column(str_enum(OrganizationKind, "organization_kind"))
     prefecture: Mapped[str | None] = mapped_column(sa.String(10))
+    # What its letters print (see LETTERHEAD_FIELDS); None for organisations that send none.
+    letterhead: Mapped[dict | None] = mapped_column(sa.JSON)
 
     def __repr__(self) -> str:
         return f"<Organization {self.code} {self.kind.value}>"
+
+
+# The letterhead of an organisation's letters: document-number prefix (青市民 → 青市民第1234号),
+# the issuer, and the contact box.
+LETTERHEAD_FIELDS = {
+    "prefix": "文書番号の記号",
+    "issuer_title": "発信者の職名",
+    "issuer_name": "発信者の氏名",
+    "department": "問い合わせ先（担当課）",
+    "place": "窓口の場所",
+    "postal_code": "問い合わせ先の郵便番号",
+    "address": "問い合わせ先の住所",
+    "phone": "電話番号",
+    "hours": "受付時間",
+}
 
 
 class Program(Base):

@@ -1,0 +1,150 @@
+"""Letters to residents (通知文書), their document numbers, and print runs.
+
+An issued letter keeps the exact PDF it was issued with (and its SHA-256 and the data
+snapshot it was rendered from): a reprint hands out the same bytes. Document numbers are
+sequential per organisation and fiscal year and never reused, a voided letter keeps its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from caseflow.cases.models import Case
+from caseflow.cases.vocabulary import LabelledEnum
+from caseflow.db import Base, UTCDateTime, str_enum, utcnow
+from caseflow.jobs.models import Job
+from caseflow.organizations.models import Organization, Program
+from caseflow.users.models import User
+
+
+class LetterKind(LabelledEnum):
+    BANK_ACCOUNT = "bank_account", "公金受取口座の登録内容の変更手続きのお願い"
+    APOLOGY = "apology", "紐付け誤りについてのお詫びとお知らせ"
+    VIEWED_NOTICE = "viewed_notice", "マイナポータルにおける情報の閲覧についてのお知らせ"
+
+
+class LetterStatus(LabelledEnum):
+    ISSUED = "issued", "発行済"
+    VOIDED = "voided", "無効"
+
+
+class ReturnReason(LabelledEnum):
+    """Why Japan Post brought a letter back (返戻理由)."""
+
+    UNKNOWN_ADDRESS = "unknown_address", "宛所に尋ねあたりません（宛所不明）"
+    MOVED = "moved", "転居先不明"
+    REFUSED = "refused", "受取拒絶"
+    UNCLAIMED = "unclaimed", "保管期間経過"
+    OTHER = "other", "その他"
+
+
+class PrintRunStatus(LabelledEnum):
+    QUEUED = "queued", "作成待ち"
+    READY = "ready", "作成済（未印刷）"
+    FAILED = "failed", "作成失敗"
+    PRINTED = "printed", "印刷済"
+    MAILED = "mailed", "発送済"
+
+
+class DocumentNumberSequence(Base):
+    """The last serial number given out, per organisation and fiscal year (April–March)."""
+
+    __tablename__ = "document_number_sequences"
+
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(primary_key=True)
+    last_serial: Mapped[int] = mapped_column(default=0)
+
+
+class Letter(Base):
+    __tablename__ = "letters"
+    __table_args__ = (
+        # The database's own guarantee that a number is never given twice.
+        sa.UniqueConstraint("organization_id", "fiscal_year", "serial"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    kind: Mapped[LetterKind] = mapped_column(str_enum(LetterKind, "letter_kind"))
+    status: Mapped[LetterStatus] = mapped_column(str_enum(LetterStatus, "letter_status"),
+                                                 default=LetterStatus.ISSUED)
+    fiscal_year: Mapped[int]
+    serial: Mapped[int]
+    document_number: Mapped[str] = mapped_column(sa.String(60))
+    issued_on: Mapped[dt.date]
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # What the letter was rendered from (a plain dict; never a My Number) and what came out.
+    snapshot: Mapped[dict] = mapped_column(sa.JSON)
+    pdf: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary, nullable=False))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    pages: Mapped[int]
+    postal_code: Mapped[str] = mapped_column(sa.String(8))
+    reprints: Mapped[int] = mapped_column(default=0)
+    voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    void_reason: Mapped[str | None] = mapped_column(sa.Text)
+    returned_on: Mapped[dt.date | None]
+    return_reason: Mapped[ReturnReason | None] = mapped_column(str_enum(ReturnReason, "return_reason"))
+    return_note: Mapped[str | None] = mapped_column(sa.Text)
+
+    case: Mapped[Case] = relationship(lazy="joined", innerjoin=True)
+    organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
+    issued_by: Mapped[User] = relationship(foreign_keys=[issued_by_id], lazy="joined", innerjoin=True)
+
+    def __repr__(self) -> str:
+        return f"<Letter {self.id} {self.kind} {self.status}>"
+
+
+class PrintRun(Base):
+    """Issued letters printed together: one merged PDF, a manifest and a cover sheet."""
+
+    __tablename__ = "print_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    program_id: Mapped[int | None] = mapped_column(sa.ForeignKey("programs.id"))
+    kind: Mapped[LetterKind | None] = mapped_column(str_enum(LetterKind, "print_run_kind"))
+    status: Mapped[PrintRunStatus] = mapped_column(str_enum(PrintRunStatus, "print_run_status"),
+                                                   default=PrintRunStatus.QUEUED)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    built_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    printed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    printed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    mailed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    mailed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    letters_count: Mapped[int] = mapped_column(default=0)
+    held_count: Mapped[int] = mapped_column(default=0)
+    pages_count: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    job_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jobs.id"))
+
+    organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
+    program: Mapped[Program | None] = relationship(lazy="joined")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id], lazy="joined")
+    job: Mapped[Job | None] = relationship(lazy="joined")
+    entries: Mapped[list[PrintRunLetter]] = relationship(back_populates="print_run",
+                                                         order_by="PrintRunLetter.position", lazy="select")
+
+    def __repr__(self) -> str:
+        return f"<PrintRun {self.id} {self.status}>"
+
+
+class PrintRunLetter(Base):
+    """A letter's place in a print run, its pages there, or why it was held back."""
+
+    __tablename__ = "print_run_letters"
+
+    print_run_id: Mapped[int] = mapped_column(sa.ForeignKey("print_runs.id"), primary_key=True)
+    letter_id: Mapped[int] = mapped_column(sa.ForeignKey("letters.id"), primary_key=True, index=True)
+    position: Mapped[int]
+    pages: Mapped[int | None]
+    held_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    print_run: Mapped[PrintRun] = relationship(back_populates="entries")
+    letter: Mapped[Letter] = relationship(lazy="joined", innerjoin=True)

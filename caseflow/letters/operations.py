@@ -1,0 +1,536 @@
+"""Letters to residents: recipient, preview, issue, reprint, void, returned mail; print runs.
+
+Operations take the acting user, check what they may do, change the session and flush;
+the caller (a view, a job, the CLI) commits once. Rendering is caseflow.letters.render
+(WeasyPrint), fed a plain dict snapshot, never ORM objects.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, object_session
+
+from caseflow.cases.access import STAFF_ROLES, is_agency_staff, visible_cases_clause
+from caseflow.cases.models import Case, CaseEvent
+from caseflow.cases.operations import fire
+from caseflow.cases.vocabulary import CaseStatus, NotificationMethod, ViewedOnPortal
+from caseflow.core.japanese import today_jst
+from caseflow.db import utcnow
+from caseflow.errors import STALE_MESSAGE, Conflict, DomainError, NotFound, PermissionDenied
+from caseflow.letters.models import (
+    DocumentNumberSequence,
+    Letter,
+    LetterKind,
+    LetterStatus,
+    PrintRun,
+    PrintRunLetter,
+    PrintRunStatus,
+    ReturnReason,
+)
+from caseflow.matching.mynumber import contains_my_number
+from caseflow.organizations.models import LETTERHEAD_FIELDS, Organization, Program
+from caseflow.users.models import User
+
+# The program whose errors are answered by the bank-account letter (公金受取口座).
+BANK_ACCOUNT_PROGRAM = "public-fund-account"
+# How long a resident is given to register the account again (目安).
+REREGISTER_DAYS = 60
+MAX_ADDRESS_LINES = 3
+_POSTAL_CODE = re.compile(r"[0-9]{3}-[0-9]{4}")
+
+Progress = Callable[[int, int, str], None]
+
+
+# --- who may do what ---------------------------------------------------------------------------
+
+
+def _require_staff(actor: User, case: Case) -> None:
+    if not is_agency_staff(actor, case):
+        raise PermissionDenied("通知文書は、案件を保有する紐付け実施機関の担当職員または承認者のみが扱えます。")
+
+
+def get_visible_letter(session: Session, actor: User, letter_id: int) -> Letter:
+    """A letter of a case the user may see; anything else is 'not found'."""
+    letter = session.scalars(
+        sa.select(Letter).join(Letter.case).where(Letter.id == letter_id, visible_cases_clause(actor))
+    ).one_or_none()
+    if letter is None:
+        raise NotFound("通知文書が見つかりません。")
+    return letter
+
+
+def letters_of(session: Session, case: Case) -> list[Letter]:
+    return list(session.scalars(sa.select(Letter).where(Letter.case_id == case.id).order_by(Letter.id)))
+
+
+def letter_kinds_for(case: Case) -> list[LetterKind]:
+    """The kinds of letter that fit this case."""
+    kinds = []
+    if case.program.code == BANK_ACCOUNT_PROGRAM:
+        kinds.append(LetterKind.BANK_ACCOUNT)
+    kinds.append(LetterKind.APOLOGY)
+    if case.viewed_on_portal is ViewedOnPortal.YES:
+        kinds.append(LetterKind.VIEWED_NOTICE)
+    return kinds
+
+
+def may_issue(case: Case) -> bool:
+    return case.status in (CaseStatus.CORRECTED, CaseStatus.NOTIFIED)
+
+
+# --- the recipient ---------------------------------------------------------------------------
+
+
+def normalize_postal_code(value: str | None) -> str | None:
+    """〒 and full-width digits allowed: "〒２４３０１２３" → "243-0123"; None when not 7 digits."""
+    text = unicodedata.normalize("NFKC", value or "").replace("〒", "").strip()
+    digits = re.sub(r"[\s\-‐‑–—―−ー]", "", text)
+    if not re.fullmatch(r"[0-9]{7}", digits):
+        return None
+    return f"{digits[:3]}-{digits[3:]}"
+
+
+def set_recipient(case: Case, actor: User, *, name: str | None, postal_code: str | None,
+                  address: str | None, expected_version: int | None = None) -> None:
+    """Record where the case's letters go (送付先). Each part is checked; see recipient_problems."""
+    _require_staff(actor, case)
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict(STALE_MESSAGE)
+    name = " ".join((name or "").split()) or None
+    lines = [line.strip() for line in (address or "").splitlines() if line.strip()]
+    problems = []
+    code = normalize_postal_code(postal_code) if (postal_code or "").strip() else None
+    if (postal_code or "").strip() and code is None:
+        problems.append("郵便番号は7桁の数字で入力してください（例：243-0123）。")
+    if len(lines) > MAX_ADDRESS_LINES:
+        problems.append(f"住所は{MAX_ADDRESS_LINES}行以内で入力してください（窓付き封筒の宛名欄に収まるように）。")
+    if any(len(line) > 40 for line in lines) or (name and len(name) > 30):
+        problems.append("住所は1行40文字、氏名は30文字以内で入力してください。")
+    if any(contains_my_number(text) for text in [name or "", *lines]):
+        problems.append("送付先に個人番号のような12桁の数字は入力できません。")
+    if problems:
+        raise DomainError(" ".join(problems))
+    case.recipient_name = name
+    case.recipient_postal_code = code
+    case.recipient_address = "\n".join(lines) or None
+    session = _session(case)
+    session.add(CaseEvent(case=case, actor_id=actor.id, trigger="set_recipient", from_status=case.status,
+                          to_status=case.status, details={}))
+    case.updated_at = utcnow()
+    session.flush()
+
+
+def recipient_problems(case: Case) -> list[str]:
+    """What is missing before a letter can be addressed to the recipient (empty when complete)."""
+    problems = []
+    if not case.recipient_postal_code:
+        problems.append("郵便番号")
+    lines = (case.recipient_address or "").splitlines()
+    if not lines:
+        problems.append("住所")
+    elif not re.search(r"[0-9０-９一二三四五六七八九十]", "".join(lines)):
+        problems.append("住所の番地")
+    if not case.recipient_name:
+        problems.append("宛名（氏名）")
+    return problems
+
+
+def _check_recipient(case: Case) -> None:
+    missing = recipient_problems(case)
+    if missing:
+        raise DomainError(f"送付先が不完全なため、通知文書を作成できません。不足：{'、'.join(missing)}。"
+                          "案件画面の「送付先」で入力してください。")
+
+
+def _letterhead(organization: Organization) -> dict:
+    head = organization.letterhead or {}
+    missing = [label for key, label in LETTERHEAD_FIELDS.items() if not head.get(key)]
+    if missing:
+        raise DomainError(f"{organization.name}の発信者情報が登録されていないため、通知文書を作成できません"
+                          f"（{'、'.join(missing)}）。システム管理者に登録を依頼してください。")
+    return head
+
+
+# --- snapshots ---------------------------------------------------------------------------------
+
+
+def _event_day(case: Case, trigger: str) -> dt.date | None:
+    for event in reversed(case.events):
+        if event.trigger == trigger:
+            return event.created_at.astimezone(dt.timezone(dt.timedelta(hours=9))).date()
+    return None
+
+
+_WHAT_WAS_WRONG = {
+    LetterKind.BANK_ACCOUNT: "あなたのマイナンバーに、ご本人以外の方の名義の口座が公金受取口座として登録されていました。",
+    LetterKind.APOLOGY: "{program}の事務において、あなたの情報に、別の方のマイナンバーが誤って紐付けられていました。",
+    LetterKind.VIEWED_NOTICE: "{program}の事務において、あなたの情報が別の方のマイナンバーに誤って紐付けられていたため、"
+                              "その方がマイナポータルであなたの情報を閲覧できる状態になっていました。",
+}
+
+
+def build_snapshot(case: Case, kind: LetterKind, *, issued_on: dt.date, document_number: str | None) -> dict:
+    """Everything a letter prints, as plain data (the renderer never sees ORM objects).
+
+    No My Number goes in: the case reference identifies the case to the resident.
+    """
+    head = _letterhead(case.agency)
+    corrected_on = _event_day(case, "correct")
+    found_on = _event_day(case, "confirm") or case.detected_at.date()
+    facts = {
+        "found_on": found_on.isoformat(),
+        "corrected_on": corrected_on.isoformat() if corrected_on else None,
+        # when the wrong linkage began is not known from the case; until when it lasted is
+        "wrong_from": None,
+        "wrong_to": corrected_on.isoformat() if corrected_on else None,
+        "reregister_by": None,
+        "viewed": case.viewed_on_portal is ViewedOnPortal.YES,
+        "viewed_on": case.viewed_on.isoformat() if case.viewed_on else None,
+        "viewed_what": case.viewed_what,
+        "what_was_wrong": _WHAT_WAS_WRONG[kind].format(program=case.program.name),
+    }
+    if kind is LetterKind.BANK_ACCOUNT:
+        facts["reregister_by"] = (issued_on + dt.timedelta(days=REREGISTER_DAYS)).isoformat()
+    return {
+        "kind": kind.value,
+        "document_number": document_number,
+        "issued_on": issued_on.isoformat(),
+        "recipient": {
+            "postal_code": case.recipient_postal_code,
+            "address_lines": (case.recipient_address or "").splitlines(),
+            "name": case.recipient_name,
+        },
+        "issuer": {"organization": case.agency.name, "title": head["issuer_title"], "name": head["issuer_name"]},
+        "contact": {key: head[key] for key in ("department", "place", "postal_code", "address", "phone", "hours")},
+        "case_reference": case.reference,
+        "program": case.program.name,
+        "facts": facts,
+    }
+
+
+def _check_kind(case: Case, kind: LetterKind) -> None:
+    if kind not in letter_kinds_for(case):
+        raise DomainError(f"この案件には「{kind.label}」は作成できません。")
+
+
+def _check_glyphs(snapshot: dict) -> None:
+    from caseflow.letters.render import missing_glyphs
+
+    text = "".join([snapshot["recipient"]["name"] or "", *snapshot["recipient"]["address_lines"]])
+    missing = missing_glyphs(text)
+    if missing:
+        raise DomainError(f"送付先に印刷できない文字があります（{'、'.join(missing)}）。"
+                          "外字の場合は、代わりの文字で入力してください。")
+
+
+# --- preview, issue, reprint, void, returned --------------------------------------------------------
+
+
+def preview_letter(actor: User, case: Case, kind: LetterKind) -> bytes:
+    """The letter as it would be issued today, watermarked 見本, without a number; nothing is stored."""
+    _require_staff(actor, case)
+    _check_kind(case, kind)
+    _check_recipient(case)
+    snapshot = build_snapshot(case, kind, issued_on=today_jst(), document_number=None)
+    _check_glyphs(snapshot)
+    from caseflow.letters.render import render_letter
+
+    return render_letter(snapshot, sample=True).pdf
+
+
+def fiscal_year(day: dt.date) -> int:
+    """The Japanese fiscal year (年度) a day belongs to: April to March."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def next_serial(session: Session, organization_id: int, year: int) -> int:
+    """The next document serial of the organisation in fiscal ``year``.
+
+    One UPDATE … RETURNING on the sequence row: concurrent issuers queue on its row lock
+    (PostgreSQL) or the database write lock (SQLite), so each gets its own number; the
+    unique constraint on letters is the last guard. A rolled-back issue gives its number back
+    unissued; an issued number is never given again, even when the letter is voided.
+    """
+    table = DocumentNumberSequence.__table__
+    bump = (table.update().where(table.c.organization_id == organization_id, table.c.fiscal_year == year)
+            .values(last_serial=table.c.last_serial + 1).returning(table.c.last_serial))
+    serial = session.execute(bump).scalar_one_or_none()
+    if serial is None:
+        try:
+            with session.begin_nested():
+                session.execute(table.insert().values(organization_id=organization_id, fiscal_year=year,
+                                                      last_serial=0))
+        except IntegrityError:
+            pass  # another issuer created the row first
+        serial = session.execute(bump).scalar_one()
+    return serial
+
+
+def issue_letter(session: Session, actor: User, case: Case, kind: LetterKind, *,
+                 expected_version: int | None = None) -> Letter:
+    """Issue a letter: number it, render and store the PDF with its SHA-256 and snapshot, and
+    record the notification (a corrected case moves to 通知済 through the state machine)."""
+    _require_staff(actor, case)
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict(STALE_MESSAGE)
+    if not may_issue(case):
+        raise DomainError(f"この案件は現在「{case.status.label}」です。通知文書は、訂正が承認された案件"
+                          "（訂正済・通知済）についてのみ発行できます。")
+    _check_kind(case, kind)
+    _check_recipient(case)
+    if any(letter.kind is kind and letter.status is LetterStatus.ISSUED for letter in letters_of(session, case)):
+        raise DomainError(f"この案件には有効な「{kind.label}」が既に発行されています。"
+                          "作り直す場合は、先に発行済みの文書を無効にしてください。")
+    head = _letterhead(case.agency)
+    issued_on = today_jst()
+    draft = build_snapshot(case, kind, issued_on=issued_on, document_number=None)
+    _check_glyphs(draft)
+    year = fiscal_year(issued_on)
+    serial = next_serial(session, case.agency_id, year)
+    document_number = f"{head['prefix']}第{serial}号"
+    snapshot = build_snapshot(case, kind, issued_on=issued_on, document_number=document_number)
+    from caseflow.letters.render import render_letter
+
+    rendered = render_letter(snapshot)
+    if rendered.problems:
+        raise DomainError("通知文書が印刷の条件を満たさないため、発行できませんでした：" + " ".join(rendered.problems))
+    letter = Letter(case=case, organization_id=case.agency_id, kind=kind, status=LetterStatus.ISSUED,
+                    fiscal_year=year, serial=serial, document_number=document_number, issued_on=issued_on,
+                    issued_by_id=actor.id, snapshot=snapshot, pdf=rendered.pdf,
+                    sha256=hashlib.sha256(rendered.pdf).hexdigest(), pages=rendered.pages,
+                    postal_code=case.recipient_postal_code)
+    session.add(letter)
+    session.flush()
+    details = {"letter_id": letter.id, "document_number": document_number, "kind": kind.value}
+    if case.status is CaseStatus.CORRECTED:
+        fire(case, "notify", actor, notified_on=issued_on, notification_method=NotificationMethod.MAIL,
+             comment=f"{kind.label}（{document_number}）を発行", letter=details)
+    else:
+        _event(case, actor, "issue_letter", details)
+    session.flush()
+    return letter
+
+
+def reprint_letter(session: Session, actor: User, letter: Letter) -> bytes:
+    """The issued PDF again, byte for byte; the reprint is recorded on the case."""
+    _require_staff(actor, letter.case)
+    if letter.status is LetterStatus.VOIDED:
+        raise DomainError("無効にした通知文書は再印刷できません。")
+    letter.reprints += 1
+    _event(letter.case, actor, "reprint_letter", {"letter_id": letter.id, "document_number": letter.document_number})
+    session.flush()
+    return letter.pdf
+
+
+def void_letter(session: Session, actor: User, letter: Letter, *, reason: str | None) -> None:
+    """Void an issued letter (its number stays used); the case keeps its status."""
+    _require_staff(actor, letter.case)
+    if letter.status is LetterStatus.VOIDED:
+        raise DomainError("この通知文書は既に無効です。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("無効にする理由を入力してください。")
+    letter.status = LetterStatus.VOIDED
+    letter.voided_at = utcnow()
+    letter.voided_by_id = actor.id
+    letter.void_reason = reason
+    _event(letter.case, actor, "void_letter", {"letter_id": letter.id, "document_number": letter.document_number},
+           comment=reason)
+    session.flush()
+
+
+def record_returned(session: Session, actor: User, letter: Letter, *, reason: ReturnReason | None,
+                    returned_on: dt.date | None, note: str | None = None) -> None:
+    """Japan Post brought the letter back (返戻): why and when; shown on the case."""
+    _require_staff(actor, letter.case)
+    if not isinstance(reason, ReturnReason):
+        raise DomainError("返戻の理由を選択してください。")
+    if not isinstance(returned_on, dt.date):
+        raise DomainError("返戻された日を入力してください。")
+    if returned_on > today_jst() or returned_on < letter.issued_on:
+        raise DomainError("返戻日は、発行日から今日までの日付を入力してください。")
+    if letter.returned_on is not None:
+        raise DomainError("この通知文書の返戻は既に記録されています。")
+    letter.returned_on = returned_on
+    letter.return_reason = reason
+    letter.return_note = (note or "").strip() or None
+    _event(letter.case, actor, "letter_returned",
+           {"letter_id": letter.id, "document_number": letter.document_number, "reason": reason.value},
+           comment=letter.return_note)
+    session.flush()
+
+
+def _session(case: Case) -> Session:
+    session = object_session(case)
+    if session is None:
+        raise RuntimeError("case is not attached to a session")
+    return session
+
+
+def _event(case: Case, actor: User | None, trigger: str, details: dict, comment: str | None = None) -> None:
+    _session(case).add(CaseEvent(case=case, actor_id=actor.id if actor else None, trigger=trigger,
+                                 from_status=case.status, to_status=case.status, comment=comment,
+                                 details=details))
+    case.updated_at = utcnow()  # bumps the version: a concurrent change to the case conflicts
+
+
+# --- print runs --------------------------------------------------------------------------------------
+
+
+def _require_org_staff(actor: User, organization_id: int) -> None:
+    if actor.organization_id != organization_id or not actor.has_role(*STAFF_ROLES):
+        raise PermissionDenied("印刷は、通知文書を発行した機関の担当職員または承認者のみが行えます。")
+
+
+def printable_letters(session: Session, organization_id: int, *, program_id: int | None = None,
+                      kind: LetterKind | None = None) -> list[Letter]:
+    """Issued letters of the organisation not yet in a print run (or only held back from one)."""
+    in_run = (sa.select(PrintRunLetter.letter_id).join(PrintRun)
+              .where(PrintRun.status != PrintRunStatus.FAILED, PrintRunLetter.held_reason.is_(None)))
+    stmt = (sa.select(Letter).join(Letter.case)
+            .where(Letter.organization_id == organization_id, Letter.status == LetterStatus.ISSUED,
+                   Letter.id.not_in(in_run))
+            .order_by(Letter.fiscal_year, Letter.serial))
+    if program_id is not None:
+        stmt = stmt.where(Case.program_id == program_id)
+    if kind is not None:
+        stmt = stmt.where(Letter.kind == kind)
+    return list(session.scalars(stmt))
+
+
+def create_print_run(session: Session, actor: User | None, *, organization: Organization | None = None,
+                     program: Program | None = None, kind: LetterKind | None = None) -> PrintRun:
+    """Gather the printable letters (of one program and kind, when given) into a new run to build.
+
+    ``actor`` None is the server's command line, which names the ``organization``.
+    """
+    if actor is not None:
+        if not actor.has_role(*STAFF_ROLES):
+            raise PermissionDenied("印刷は、紐付け実施機関の担当職員または承認者のみが行えます。")
+        organization_id = actor.organization_id
+    elif organization is not None:
+        organization_id = organization.id
+    else:
+        raise ValueError("an actor or an organization is required")
+    letters = printable_letters(session, organization_id, program_id=program.id if program else None, kind=kind)
+    if not letters:
+        raise DomainError("印刷する通知文書がありません（発行済みで、まだ印刷していないものが対象です）。")
+    run = PrintRun(organization_id=organization_id, program=program, kind=kind, status=PrintRunStatus.QUEUED,
+                   created_by_id=actor.id if actor else None, letters_count=len(letters))
+    session.add(run)
+    session.flush()
+    session.add_all(PrintRunLetter(print_run_id=run.id, letter_id=letter.id, position=position)
+                    for position, letter in enumerate(letters, start=1))
+    session.flush()
+    return run
+
+
+def print_run_directory(instance_path: str | Path, run_id: int) -> Path:
+    return Path(instance_path) / "print_runs" / str(run_id)
+
+
+PRINT_RUN_FILES = {"letters": "letters.pdf", "manifest": "manifest.csv", "cover": "cover.pdf"}
+
+
+def build_print_run(session: Session, run: PrintRun, *, instance_path: str | Path,
+                    progress: Progress | None = None) -> None:
+    """Render the run's letters into one PDF for the printer, with a manifest and a cover sheet.
+
+    A letter that fails the checks before printing is held with its reason; the run goes on
+    without it. The files are written to a temporary folder and moved into place at the end,
+    so a run that fails leaves nothing half-written.
+    """
+    from caseflow.letters.render import render_cover_sheet, render_print_run
+
+    if run.status is not PrintRunStatus.QUEUED:
+        raise DomainError("この印刷は既に作成されています。")
+    entries = list(session.scalars(sa.select(PrintRunLetter).where(PrintRunLetter.print_run_id == run.id)
+                                   .order_by(PrintRunLetter.position)))
+    report = progress or (lambda done, total, message: None)
+    target = print_run_directory(instance_path, run.id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".run-{run.id}-", dir=target.parent))
+    try:
+        def rendered(done: int, total: int) -> None:
+            report(done, total + 1, f"{done:,} / {total:,} 通を作成しました。")
+
+        output = render_print_run([entry.letter.snapshot for entry in entries], work / PRINT_RUN_FILES["letters"],
+                                  progress=rendered)
+        held = []
+        with open(work / PRINT_RUN_FILES["manifest"], "w", encoding="utf-8-sig", newline="") as sink:
+            writer = csv.writer(sink)
+            writer.writerow(["文書番号", "案件番号", "郵便番号", "枚数"])
+            for index, entry in enumerate(entries):
+                letter = entry.letter
+                if index in output.held:
+                    entry.held_reason = output.held[index]
+                    entry.pages = None
+                    held.append({"document_number": letter.document_number, "reason": output.held[index]})
+                    continue
+                entry.pages = output.pages[index]
+                writer.writerow([letter.document_number, letter.case.reference, letter.postal_code, entry.pages])
+        run.held_count = len(held)
+        run.pages_count = sum(entry.pages or 0 for entry in entries)
+        cover = render_cover_sheet({
+            "run_id": run.id, "organization": run.organization.name,
+            "program": run.program.name if run.program else "すべての事務",
+            "kind": run.kind.label if run.kind else "すべての種類",
+            "letters": len(entries) - len(held), "pages": run.pages_count, "held": held,
+            "created_on": today_jst().isoformat(),
+        })
+        (work / PRINT_RUN_FILES["cover"]).write_bytes(cover)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    run.status = PrintRunStatus.READY
+    run.built_at = utcnow()
+    report(len(entries) + 1, len(entries) + 1, "印刷用のファイルを作成しました。")
+    session.flush()
+
+
+def get_visible_print_run(session: Session, actor: User, run_id: int) -> PrintRun:
+    run = session.get(PrintRun, run_id)
+    if run is None or run.organization_id != actor.organization_id or not actor.has_role(*STAFF_ROLES):
+        raise NotFound("印刷が見つかりません。")
+    return run
+
+
+def mark_printed(session: Session, actor: User, run: PrintRun) -> None:
+    _require_org_staff(actor, run.organization_id)
+    if run.status is not PrintRunStatus.READY:
+        raise DomainError(f"この印刷は「{run.status.label}」のため、印刷済みにできません。")
+    run.status = PrintRunStatus.PRINTED
+    run.printed_at = utcnow()
+    run.printed_by_id = actor.id
+    session.flush()
+
+
+def mark_mailed(session: Session, actor: User, run: PrintRun) -> None:
+    _require_org_staff(actor, run.organization_id)
+    if run.status is not PrintRunStatus.PRINTED:
+        raise DomainError(f"この印刷は「{run.status.label}」のため、発送済みにできません（先に印刷済みにしてください）。")
+    run.status = PrintRunStatus.MAILED
+    run.mailed_at = utcnow()
+    run.mailed_by_id = actor.id
+    for entry in run.entries:
+        if entry.held_reason is None:
+            _event(entry.letter.case, actor, "letter_mailed",
+                   {"letter_id": entry.letter_id, "document_number": entry.letter.document_number,
+                    "print_run_id": run.id})
+    session.flush()
+

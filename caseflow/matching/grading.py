@@ -200,7 +200,7 @@ def reused_keys(candidates: pl.LazyFrame, key: str = "_i") -> pl.LazyFrame:
     return candidates.select(key, business_key_reused=pl.col("lookup_number").n_unique().over("business_key") > 1)
 
 
-def _repeated(values: pl.Series) -> pl.Series:
+def repeated(values: pl.Series) -> pl.Series:
     """Per row: the (integer) value occurs on another row too; never for null.
 
     Sorting and comparing neighbours finds the repeated values five times faster than
@@ -210,8 +210,8 @@ def _repeated(values: pl.Series) -> pl.Series:
     if ordered.len() < 2:
         return pl.repeat(False, values.len(), eager=True)
     later = ordered.slice(1)
-    repeated = later.filter(later == ordered.slice(0, ordered.len() - 1)).unique()
-    return values.is_in(repeated.implode()).fill_null(False)
+    twice = later.filter(later == ordered.slice(0, ordered.len() - 1)).unique()
+    return values.is_in(twice.implode()).fill_null(False)
 
 
 def _detectors(frame: pl.DataFrame, cross_record: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -227,15 +227,15 @@ def _detectors(frame: pl.DataFrame, cross_record: pl.DataFrame | None = None) ->
     business_key_reused) replaces the first and last when the records are graded
     in partitions and those were found across the whole file.
     """
-    # _repeated() finds the few candidate rows cheaply (strings by their 64-bit hash: a
+    # repeated() finds the few candidate rows cheaply (strings by their 64-bit hash: a
     # collision only adds a candidate); windows over a million one-row groups would cost seconds.
     def hashed(column: str) -> pl.Series:
         return frame.select(pl.when(pl.col(column).is_not_null()).then(pl.col(column).hash())).to_series()
 
     flags = {
-        "shared_candidate": _repeated(hashed("bank_account")),
-        "number_candidate": _repeated(frame["_key"]),
-        "key_candidate": _repeated(hashed("business_key")),
+        "shared_candidate": repeated(hashed("bank_account")),
+        "number_candidate": repeated(frame["_key"]),
+        "key_candidate": repeated(hashed("business_key")),
     }
     person = pl.concat_str([name_parts_expr(pl.col("rec_name")).str.replace_all(" ", "", literal=True),
                             pl.col("birth_date").cast(pl.String)], separator="|", ignore_nulls=True)

@@ -32,9 +32,10 @@ from caseflow.matching.extracts import (
     ExtractRefused,
     Problem,
     _map_headers,
+    extract_from_strings,
     read_extract,
 )
-from caseflow.matching.grading import grade, reused_keys, shared_accounts, write_result
+from caseflow.matching.grading import repeated, grade, reused_keys, shared_accounts, write_result
 
 # Above this many bytes (both files together) grading goes by partitions; a million
 # records is about 150 MB of CSV per file. A partition of about half a million records
@@ -150,7 +151,7 @@ def _grade_in_partitions(records: Path, registry: Path, out: Path, partitions: i
         _split(records_csv, records_columns["my_number"], work / "records", partitions)
         _split(registry_csv, registry_columns["my_number"], work / "registry", partitions)
         report(1, steps, "記録をまたがる確認をしています")
-        cross = _cross_record(sorted((work / "records").glob("*/*.csv")), records_columns)
+        cross = _cross_record(sorted((work / "records").glob(f"*/*{_PART_SUFFIX}")), records_columns)
         summary = GradeSummary(partitions=partitions)
         problems: list[Problem] = list(cross.problems)
         registry_problems: list[Problem] = []
@@ -218,26 +219,31 @@ def _number_key(column: str, partitions: int) -> pl.Expr:
     return (digits % partitions).fill_null(0).cast(pl.UInt32).alias("__part__")
 
 
+# Partitions are written as Arrow IPC: parsing the CSV once, while splitting, is enough; each
+# partition is then read back without parsing, and the cross-record pass memory-maps them.
+_PART_SUFFIX = ".ipc"
+
+
 def _scan(path: Path) -> pl.LazyFrame:
-    return pl.scan_csv(path, infer_schema=False, encoding="utf8")
+    return pl.scan_ipc(path)
 
 
 def _split(path: Path, number_column: str, target: Path, partitions: int) -> None:
     (
-        _scan(path)
+        pl.scan_csv(path, infer_schema=False, encoding="utf8")
         .with_row_index(ROW_COLUMN, offset=2)
         .with_columns(_number_key(number_column, partitions))
-        .sink_csv(pl.PartitionBy(target, key="__part__", include_key=False,
+        .sink_ipc(pl.PartitionBy(target, key="__part__", include_key=False,
                                  approximate_bytes_per_file=None), mkdir=True)
     )
 
 
 def _read_partition(directory: Path, part: int, kind: str, problems: list[Problem]) -> pl.DataFrame | None:
-    files = sorted((directory / f"__part__={part}").glob("*.csv"))
+    files = sorted((directory / f"__part__={part}").glob(f"*{_PART_SUFFIX}"))
     frames = []
     for path in files:
         try:
-            frames.append(read_extract(path, kind=kind))
+            frames.append(extract_from_strings(pl.read_ipc(path), kind=kind))
         except ExtractRefused as refused:
             problems.extend(refused.problems)
     if not frames:
@@ -269,15 +275,11 @@ def _cross_record(files: list[Path], columns: dict[str, str]) -> _Cross:
         for path in files
     ])
     problems: list[Problem] = []
-    candidate_rows: set[int] = set()
-    def repeated(key: str) -> pl.Expr:
-        return pl.col(key).is_not_null() & pl.col(key).is_duplicated()
-
-    duplicated_ids = hashes.filter(repeated("record_id"))[ROW_COLUMN] if "record_id" in wanted else []
-    for key in ("bank_account", "business_key"):
-        if key in wanted:
-            candidate_rows.update(hashes.filter(repeated(key))[ROW_COLUMN].to_list())
-    rows = set(duplicated_ids) | candidate_rows if len(duplicated_ids) else candidate_rows
+    found = {key: hashes.filter(repeated(hashes[key]))[ROW_COLUMN] for key in wanted}
+    empty = pl.Series(ROW_COLUMN, [], dtype=pl.UInt32)
+    duplicated_ids = found.get("record_id", empty)
+    rows = set(pl.concat([duplicated_ids, found.get("bank_account", empty), found.get("business_key", empty)])
+               .unique().to_list())
     del hashes
     if not rows:
         return _Cross(pl.DataFrame(schema={"record_id": pl.String, "shared_account": pl.Boolean,
@@ -285,8 +287,8 @@ def _cross_record(files: list[Path], columns: dict[str, str]) -> _Cross:
     rename = {name: key for key, name in columns.items()}
     wanted_rows = pl.Series(sorted(rows), dtype=pl.UInt32)
     candidates = (
-        pl.concat([_scan(path).with_columns(row).filter(pl.col(ROW_COLUMN).is_in(wanted_rows.implode())).collect()
-                   for path in files])
+        pl.concat([_scan(path).select(row, *rename).filter(pl.col(ROW_COLUMN).is_in(wanted_rows.implode()))
+                   .collect() for path in files])
         .rename(rename)
         .with_columns(pl.col(c).str.strip_chars() for c in rename.values())
     )

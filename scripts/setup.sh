@@ -19,7 +19,8 @@ as_root() {
 # --- Debian packages -------------------------------------------------------
 # WeasyPrint needs Pango; letters and the UI need Japanese fonts with variant
 # kanji (髙 﨑 𠮷 …): IPAex and Noto CJK.
-packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-ipaexfont fonts-noto-cjk)
+# poppler-utils: pdftoppm, for the reference images of letters in docs/letters/.
+packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-ipaexfont fonts-noto-cjk poppler-utils)
 if [ "$mode" = "test" ]; then
     packages+=(chromium)
     command -v pg_ctlcluster >/dev/null 2>&1 || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || packages+=(postgresql)

@@ -8,8 +8,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from caseflow.matching.cli import refusal_text
-
 
 @click.command("inspect")
 @click.option("--agency", "agency_code", required=True, help="紐付け実施機関の組織コード")

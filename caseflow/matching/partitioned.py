@@ -35,7 +35,7 @@ from caseflow.matching.extracts import (
     extract_from_strings,
     read_extract,
 )
-from caseflow.matching.grading import repeated, grade, reused_keys, shared_accounts, write_result
+from caseflow.matching.grading import grade, repeated, reused_keys, shared_accounts, write_result
 
 # Above this many bytes (both files together) grading goes by partitions; a million
 # records is about 150 MB of CSV per file. A partition of about half a million records

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-CLI_KINDS = {"bank-account": "bank_account", "apology": "apology", "viewed-notice": "viewed_notice"}
+from caseflow.letters.kinds import CLI_KINDS
 
 
 @click.group("letters")

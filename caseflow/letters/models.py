@@ -16,14 +16,17 @@ from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import LabelledEnum
 from caseflow.db import Base, UTCDateTime, str_enum, utcnow
 from caseflow.jobs.models import Job
+from caseflow.letters.kinds import TITLES
 from caseflow.organizations.models import Organization, Program
 from caseflow.users.models import User
 
 
 class LetterKind(LabelledEnum):
-    BANK_ACCOUNT = "bank_account", "公金受取口座の登録内容の変更手続きのお願い"
-    APOLOGY = "apology", "紐付け誤りについてのお詫びとお知らせ"
-    VIEWED_NOTICE = "viewed_notice", "マイナポータルにおける情報の閲覧についてのお知らせ"
+    """The kinds of letter (caseflow/letters/kinds.py): the value names the template."""
+
+    BANK_ACCOUNT = "bank_account", TITLES["bank_account"]
+    APOLOGY = "apology", TITLES["apology"]
+    VIEWED_NOTICE = "viewed_notice", TITLES["viewed_notice"]
 
 
 class LetterStatus(LabelledEnum):

@@ -196,7 +196,8 @@ def build_snapshot(case: Case, kind: LetterKind, *, issued_on: dt.date, document
         "wrong_from": None,
         "wrong_to": corrected_on.isoformat() if corrected_on else None,
         "reregister_by": None,
-        "viewed": case.viewed_on_portal is ViewedOnPortal.YES,
+        # True / False when known; None (the letter says nothing) while it is still being checked
+        "viewed": {ViewedOnPortal.YES: True, ViewedOnPortal.NO: False}.get(case.viewed_on_portal),
         "viewed_on": case.viewed_on.isoformat() if case.viewed_on else None,
         "viewed_what": case.viewed_what,
         "what_was_wrong": _WHAT_WAS_WRONG[kind].format(program=case.program.name),
@@ -225,16 +226,6 @@ def _check_kind(case: Case, kind: LetterKind) -> None:
         raise DomainError(f"この案件には「{kind.label}」は作成できません。")
 
 
-def _check_glyphs(snapshot: dict) -> None:
-    from caseflow.letters.render import missing_glyphs
-
-    text = "".join([snapshot["recipient"]["name"] or "", *snapshot["recipient"]["address_lines"]])
-    missing = missing_glyphs(text)
-    if missing:
-        raise DomainError(f"送付先に印刷できない文字があります（{'、'.join(missing)}）。"
-                          "外字の場合は、代わりの文字で入力してください。")
-
-
 # --- preview, issue, reprint, void, returned --------------------------------------------------------
 
 
@@ -244,10 +235,12 @@ def preview_letter(actor: User, case: Case, kind: LetterKind) -> bytes:
     _check_kind(case, kind)
     _check_recipient(case)
     snapshot = build_snapshot(case, kind, issued_on=today_jst(), document_number=None)
-    _check_glyphs(snapshot)
     from caseflow.letters.render import render_letter
 
-    return render_letter(snapshot, sample=True).pdf
+    rendered = render_letter(snapshot, sample=True)
+    if rendered.problems:
+        raise DomainError("この内容では通知文書を印刷できません：" + " ".join(rendered.problems))
+    return rendered.pdf
 
 
 def fiscal_year(day: dt.date) -> int:
@@ -295,8 +288,6 @@ def issue_letter(session: Session, actor: User, case: Case, kind: LetterKind, *,
                           "作り直す場合は、先に発行済みの文書を無効にしてください。")
     head = _letterhead(case.agency)
     issued_on = today_jst()
-    draft = build_snapshot(case, kind, issued_on=issued_on, document_number=None)
-    _check_glyphs(draft)
     year = fiscal_year(issued_on)
     serial = next_serial(session, case.agency_id, year)
     document_number = f"{head['prefix']}第{serial}号"

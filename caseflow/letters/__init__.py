@@ -1,0 +1,1 @@
+"""Notification letters to residents: rendering to PDF, checks before printing, print runs."""

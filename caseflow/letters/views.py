@@ -44,8 +44,8 @@ def _kind(value: str | None) -> LetterKind:
         raise DomainError("通知文書の種類を選択してください。") from None
 
 
-def _back_to_case(case_id: int, action) -> Response:
-    """Run one operation, commit once, and go back to the case page with its message."""
+def _commit(action) -> None:
+    """Run one operation and commit once; its message (or the refusal) is flashed."""
     try:
         message = action()
         db.session.commit()
@@ -54,6 +54,10 @@ def _back_to_case(case_id: int, action) -> Response:
         flash(exc.message, "error")
     else:
         flash(message, "success")
+
+
+def _back_to_case(case_id: int, action) -> Response:
+    _commit(action)
     return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="letters"))
 
 
@@ -214,12 +218,10 @@ def run_step(run_id: int, step: str):
     if step not in steps:
         abort(404)
     operation, message = steps[step]
-    try:
+
+    def action() -> str:
         operation(db.session, current_user, run)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(message, "success")
+        return message
+
+    _commit(action)
     return redirect(url_for("letters.run_detail", run_id=run_id))

@@ -185,38 +185,46 @@ def test_pages_issue_and_preview(letter_case, caseworker, client):
     assert reprint.data == letter.pdf
 
 
-def test_document_numbers_stay_unique_when_issued_at_once(committed_app, backend):
-    """Two caseworkers issue letters at the same moment, each in their own transaction."""
+def corrected_cases(count: int, *, issue: bool = False) -> tuple[int, list[int]]:
+    """In a committing app: an agency with its letterhead, a caseworker ("w") and a supervisor
+    ("b"), and ``count`` corrected cases with their recipient (and an issued apology with
+    ``issue``). Returns the caseworker's id and the cases' ids; the caller commits."""
     from caseflow.cases import operations as case_operations
     from caseflow.organizations.models import Organization, OrganizationKind, Program
     from caseflow.users.operations import create_user
     from tests.conftest import PASSWORD, drive, valid_number
 
+    ministry = Organization(code="M1", name="省", kind=OrganizationKind.MINISTRY)
+    agency = Organization(code="A1", name="通知市", kind=OrganizationKind.LINKING_AGENCY, letterhead=dict(LETTERHEAD))
+    db.session.add_all([ministry, agency])
+    db.session.flush()
+    program = Program(name="通知事務", ministry_id=ministry.id)
+    db.session.add(program)
+    worker = create_user(db.session, login="w", display_name="担当", organization=agency, roles={Role.CASEWORKER},
+                         password=PASSWORD)
+    boss = create_user(db.session, login="b", display_name="承認", organization=agency, roles={Role.SUPERVISOR},
+                       password=PASSWORD)
+    ids = []
+    for n in range(count):
+        case = case_operations.open_case(
+            db.session, program=program, agency=agency, source_record_id=f"P{n}",
+            registered_number=valid_number(20_000_000_000 + n), record_name="山田　太郎",
+            record_address="青森市新町1-1", registry_name="山田　次郎", registry_address="青森市新町1-1",
+            grade=Grade.C, field_verdicts={}, due_date=today_jst())
+        drive(case, CaseStatus.CORRECTED, worker, boss)
+        operations.set_recipient(case, worker, name=f"髙橋　花子{n}", postal_code="030-0801",
+                                 address="青森県青森市新町一丁目1番1号")
+        if issue:
+            operations.issue_letter(db.session, worker, case, LetterKind.APOLOGY)
+        ids.append(case.id)
+    return worker.id, ids
+
+
+def test_document_numbers_stay_unique_when_issued_at_once(committed_app, backend):
+    """Two caseworkers issue letters at the same moment, each in their own transaction."""
     with committed_app.app_context():
-        ministry = Organization(code="M1", name="省", kind=OrganizationKind.MINISTRY)
-        agency = Organization(code="A1", name="並行市", kind=OrganizationKind.LINKING_AGENCY,
-                              letterhead=dict(LETTERHEAD))
-        db.session.add_all([ministry, agency])
-        db.session.flush()
-        program = Program(name="並行事務", ministry_id=ministry.id)
-        db.session.add(program)
-        worker = create_user(db.session, login="w", display_name="担当", organization=agency,
-                             roles={Role.CASEWORKER}, password=PASSWORD)
-        boss = create_user(db.session, login="b", display_name="承認", organization=agency,
-                           roles={Role.SUPERVISOR}, password=PASSWORD)
-        ids = []
-        for n in range(4):
-            case = case_operations.open_case(
-                db.session, program=program, agency=agency, source_record_id=f"P{n}",
-                registered_number=valid_number(20_000_000_000 + n), record_name="山田　太郎",
-                record_address="青森市新町1-1", registry_name="山田　次郎", registry_address="青森市新町1-1",
-                grade=Grade.C, field_verdicts={}, due_date=today_jst())
-            drive(case, CaseStatus.CORRECTED, worker, boss)
-            operations.set_recipient(case, worker, name="山田　太郎", postal_code="030-0801",
-                                     address="青森県青森市新町一丁目1番1号")
-            ids.append(case.id)
+        worker_id, ids = corrected_cases(4)
         db.session.commit()
-        worker_id = worker.id
 
     barrier = threading.Barrier(len(ids))
     errors: list[BaseException] = []

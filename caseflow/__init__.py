@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     from caseflow.inspections.views import bp as inspections_bp
     from caseflow.jobs.views import bp as jobs_bp
     from caseflow.letters.views import bp as letters_bp
+    from caseflow.routing.views import bp as routing_bp
     from caseflow.users.views import bp as auth_bp
 
     app.register_blueprint(core_bp)
@@ -48,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(inspections_bp)
     app.register_blueprint(letters_bp)
+    app.register_blueprint(routing_bp)
     register_error_handlers(app)
     register_template_helpers(app)
     return app

@@ -10,7 +10,8 @@ from caseflow.db import Base, make_engine
 from tests.backends import downgrade, migrate
 
 TABLES = {"organizations", "programs", "users", "user_roles", "cases", "case_events", "corrections", "jobs",
-          "inspection_batches", "letters", "document_number_sequences", "print_runs", "print_run_letters"}
+          "inspection_batches", "letters", "document_number_sequences", "print_runs", "print_run_letters",
+          "referrals", "inbox_items"}
 
 
 def _tables(url: str) -> set[str]:

@@ -38,9 +38,17 @@ Guard = Callable[[Case, User, dict], None]
 # --- actor guards ---------------------------------------------------------
 
 
+def check_not_referred_out(case: Case) -> None:
+    """While another organisation holds the case (an open referral), its status stays as it is."""
+    if case.holder_id is not None and case.holder_id != case.agency_id:
+        raise DomainError(f"この案件は{case.holder.name if case.holder else '他の機関'}に照会中です。"
+                          "回答が戻るまで、状態を変える操作はできません。", code="referred_out")
+
+
 def _agency_staff(case: Case, actor: User, data: dict) -> None:
     if not is_agency_staff(actor, case):
         raise PermissionDenied("この操作は、案件を保有する紐付け実施機関の担当職員または承認者のみが行えます。")
+    check_not_referred_out(case)
 
 
 def check_deciding_supervisor(case: Case, actor: User, decision: str) -> None:
@@ -50,6 +58,7 @@ def check_deciding_supervisor(case: Case, actor: User, decision: str) -> None:
     """
     if not is_agency_supervisor(actor, case):
         raise PermissionDenied(f"訂正の{decision}は、案件を保有する機関の承認者（課長級）のみが行えます。")
+    check_not_referred_out(case)
     correction = case.pending_correction
     if correction is None:
         raise DomainError("承認待ちの訂正内容がありません。先に担当職員が訂正内容を登録してください。")

@@ -38,6 +38,8 @@ class Case(Base):
     version: Mapped[int] = mapped_column(default=1)
     program_id: Mapped[int] = mapped_column(sa.ForeignKey("programs.id"), index=True)
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    # The organisation that holds the case now, while a referral (照会) is open; None: the agency.
+    holder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
     source_record_id: Mapped[str] = mapped_column(sa.String(64))
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("inspection_batches.id"), index=True)
     registered_number: Mapped[str] = mapped_column(sa.String(12))
@@ -85,7 +87,8 @@ class Case(Base):
     )
 
     program: Mapped[Program] = relationship(lazy="joined", innerjoin=True)
-    agency: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
+    agency: Mapped[Organization] = relationship(foreign_keys=[agency_id], lazy="joined", innerjoin=True)
+    holder: Mapped[Organization | None] = relationship(foreign_keys=[holder_id], lazy="joined")
     assignee: Mapped[User | None] = relationship(lazy="joined")
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", lazy="select"
@@ -101,6 +104,10 @@ class Case(Base):
     def reference(self) -> str:
         """The case reference residents and staff quote (never the My Number)."""
         return f"CF-{self.id:07d}"
+
+    @property
+    def holder_organization_id(self) -> int:
+        return self.holder_id or self.agency_id
 
     @property
     def masked_number(self) -> str:

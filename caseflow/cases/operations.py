@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from blinker import Namespace
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,6 +34,9 @@ from caseflow.db import is_write_conflict, utcnow
 from caseflow.errors import STALE_MESSAGE, Conflict, DomainError, PermissionDenied
 from caseflow.matching.mynumber import normalize_number, number_problem
 from caseflow.users.models import User
+
+# Sent after every transition, in its transaction: sender is the case; trigger, actor as keywords.
+transitioned = Namespace().signal("case-transitioned")
 
 
 def _session(case: Case) -> Session:
@@ -114,6 +118,8 @@ EVENT_LABELS = {spec.trigger: spec.label for spec in SPECS.values()} | {
     "void_letter": "通知文書を無効化",
     "letter_returned": "通知文書が返戻",
     "letter_mailed": "通知文書を発送",
+    "refer": "照会",
+    "answer_referral": "照会への回答",
 }
 
 
@@ -156,6 +162,9 @@ def fire(case: Case, trigger: str, actor: User, *, expected_version: int | None 
     if not done:  # guards raise; this only happens if the machine itself refused
         raise DomainError(f"「{spec.label}」はできません。", code="invalid_transition")
     _flush(case)
+    # Other areas react in the same transaction (caseflow.routing tells the ministry and the
+    # Digital Agency of a confirmed error at once).
+    transitioned.send(case, trigger=trigger, actor=actor)
 
 
 def start_verification(case: Case, actor: User, *, expected_version: int | None = None) -> None:

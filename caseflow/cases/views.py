@@ -159,11 +159,23 @@ def _render_case(case: Case, status: int = 200):
     actions = operations.available_actions(case, current_user)
     return render_template(
         "cases/detail.html", case=case, facts=_fact_rows(case), events=events, actions=actions,
-        **_letter_context(case),
+        **_letter_context(case), **_routing_context(case),
         specs=SPECS, causes=list(Cause), dismiss_reasons=list(DismissReason), viewed_choices=list(ViewedOnPortal),
         notification_methods=list(NotificationMethod), outcomes=list(CorrectionOutcome),
         trigger_labels=operations.EVENT_LABELS, today=today_jst(),
     ), status
+
+
+def _routing_context(case: Case) -> dict:
+    """The case page's holder and referrals section (caseflow.routing)."""
+    from caseflow.routing import operations as routing
+
+    current = routing.open_referral(case)
+    return {
+        "holder": case.holder or case.agency, "referrals": routing.referrals_of(db.session, case),
+        "open_referral": current, "referral_targets": routing.referral_targets(case, current_user),
+        "may_answer": current is not None and routing.speaks_for(current_user, current.to_organization),
+    }
 
 
 def _letter_context(case: Case) -> dict:

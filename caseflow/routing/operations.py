@@ -1,0 +1,210 @@
+"""Referrals (照会) between the linking agency, the ministry and the Digital Agency, and inboxes.
+
+A referral hands the case to the organisation asked; its answer hands it back. Every
+hand-off is in the case's timeline. A confirmed error is put in the inbox of the program's
+ministry and of the Digital Agency at once. Operations take the acting user and flush; the
+caller commits once.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, object_session
+
+from caseflow.cases.access import STAFF_ROLES
+from caseflow.cases.models import Case, CaseEvent
+from caseflow.cases.operations import transitioned
+from caseflow.db import utcnow
+from caseflow.errors import STALE_MESSAGE, Conflict, DomainError, NotFound, PermissionDenied
+from caseflow.organizations.models import Organization, OrganizationKind
+from caseflow.routing.models import InboxItem, InboxKind, Referral, ReferralStatus
+from caseflow.users.models import Role, User
+
+MAX_TEXT = 2000
+
+
+def _session(case: Case) -> Session:
+    session = object_session(case)
+    if session is None:
+        raise RuntimeError("case is not attached to a session")
+    return session
+
+
+def _check_version(case: Case, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict(STALE_MESSAGE)
+
+
+def _text(value: str | None, missing: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise DomainError(missing)
+    if len(text) > MAX_TEXT:
+        raise DomainError(f"{MAX_TEXT}文字以内で入力してください。")
+    return text
+
+
+def digital_agency(session: Session) -> Organization | None:
+    return session.scalars(sa.select(Organization).where(Organization.kind == OrganizationKind.DIGITAL_AGENCY)
+                           .order_by(Organization.id)).first()
+
+
+def speaks_for(actor: User, organization: Organization) -> bool:
+    """Whether ``actor`` acts for ``organization`` in routing: its staff, ministry or Digital Agency officers."""
+    if actor.organization_id != organization.id:
+        return False
+    roles = {
+        OrganizationKind.LINKING_AGENCY: STAFF_ROLES,
+        OrganizationKind.MINISTRY: (Role.MINISTRY_OFFICER,),
+        OrganizationKind.DIGITAL_AGENCY: (*STAFF_ROLES, Role.DIGITAL_AGENCY_OFFICER),
+    }[organization.kind]
+    return actor.has_role(*roles)
+
+
+def open_referral(case: Case) -> Referral | None:
+    return _session(case).scalars(sa.select(Referral).where(Referral.case_id == case.id,
+                                                            Referral.status == ReferralStatus.OPEN)).first()
+
+
+def referrals_of(session: Session, case: Case) -> list[Referral]:
+    return list(session.scalars(sa.select(Referral).where(Referral.case_id == case.id).order_by(Referral.id)))
+
+
+def referral_targets(case: Case, actor: User) -> list[Organization]:
+    """Where ``actor`` may refer the case now (empty when they may not refer it)."""
+    session = _session(case)
+    holder = case.holder or case.agency
+    if not speaks_for(actor, holder) or open_referral(case) is not None:
+        return []
+    candidates = [case.agency, case.program.ministry, digital_agency(session)]
+    seen, targets = set(), []
+    for organization in candidates:
+        if organization is None or organization.id == holder.id or organization.id in seen:
+            continue
+        seen.add(organization.id)
+        targets.append(organization)
+    return targets
+
+
+def refer_case(actor: User, case: Case, *, to: Organization, question: str | None,
+               expected_version: int | None = None) -> Referral:
+    """Send the case to ``to`` with a question; ``to`` holds the case until it answers.
+
+    The holder refers: the linking agency to the program's ministry or the Digital Agency;
+    a ministry or the Digital Agency back to the agency (差戻し) or on to the other.
+    """
+    _check_version(case, expected_version)
+    holder = case.holder or case.agency
+    if not speaks_for(actor, holder):
+        raise PermissionDenied("照会は、案件を現在保有している機関の職員のみが行えます。")
+    if open_referral(case) is not None:
+        raise DomainError("回答待ちの照会があります。回答が戻ってから照会してください。")
+    if to.id not in {organization.id for organization in referral_targets(case, actor)}:
+        raise DomainError("照会先は、この事務の所管省庁、デジタル庁、または紐付け実施機関から選んでください。")
+    question = _text(question, "照会の内容を入力してください。")
+    session = _session(case)
+    referral = Referral(case=case, from_organization_id=holder.id, to_organization_id=to.id,
+                        question=question, asked_by_id=actor.id)
+    session.add(referral)
+    case.holder_id = to.id if to.id != case.agency_id else None
+    session.flush()
+    _event(case, actor, "refer", question, referral_id=referral.id, to=to.name)
+    _deliver(session, to, case, InboxKind.REFERRAL, f"{holder.name}から照会がありました：{_short(question)}")
+    _flush(case)
+    return referral
+
+
+def answer_referral(actor: User, referral: Referral, *, answer: str | None,
+                    expected_version: int | None = None) -> None:
+    """Answer an open referral; the case returns to the organisation that asked."""
+    case = referral.case
+    _check_version(case, expected_version)
+    if referral.status is not ReferralStatus.OPEN:
+        raise DomainError("この照会には既に回答しています。")
+    if not speaks_for(actor, referral.to_organization):
+        raise PermissionDenied("照会への回答は、照会を受けた機関の職員のみが行えます。")
+    referral.answer = _text(answer, "回答の内容を入力してください。")
+    referral.status = ReferralStatus.ANSWERED
+    referral.answered_by_id = actor.id
+    referral.answered_at = utcnow()
+    back = referral.from_organization
+    case.holder_id = back.id if back.id != case.agency_id else None
+    _event(case, actor, "answer_referral", referral.answer, referral_id=referral.id, to=back.name)
+    _deliver(_session(case), back, case, InboxKind.ANSWER,
+             f"{referral.to_organization.name}から照会への回答がありました：{_short(referral.answer)}")
+    _flush(case)
+
+
+def get_visible_referral(session: Session, actor: User, referral_id: int) -> Referral:
+    from caseflow.cases.access import visible_cases_clause
+
+    referral = session.scalars(sa.select(Referral).join(Referral.case)
+                               .where(Referral.id == referral_id, visible_cases_clause(actor))).one_or_none()
+    if referral is None:
+        raise NotFound("照会が見つかりません。")
+    return referral
+
+
+# --- inboxes ------------------------------------------------------------------------------------
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _deliver(session: Session, organization: Organization, case: Case, kind: InboxKind, message: str) -> None:
+    session.add(InboxItem(organization_id=organization.id, case=case, kind=kind, message=message))
+
+
+def _event(case: Case, actor: User, trigger: str, comment: str | None, **details) -> None:
+    _session(case).add(CaseEvent(case=case, actor_id=actor.id, trigger=trigger, from_status=case.status,
+                                 to_status=case.status, comment=comment, details=details))
+    case.updated_at = utcnow()  # bumps the version: a concurrent change conflicts
+
+
+def _flush(case: Case) -> None:
+    from caseflow.cases.operations import _flush as flush_case
+
+    flush_case(case)
+
+
+@transitioned.connect
+def _share_confirmed(case: Case, *, trigger: str, actor: User, **_) -> None:
+    """A confirmed error goes at once to the program's ministry and to the Digital Agency."""
+    if trigger != "confirm":
+        return
+    session = _session(case)
+    message = f"{case.agency.name}が紐付け誤りを確定しました（{case.program.name}）。"
+    recipients = [case.program.ministry, digital_agency(session)]
+    for organization in {o.id: o for o in recipients if o is not None and o.id != case.agency_id}.values():
+        _deliver(session, organization, case, InboxKind.CONFIRMED, message)
+
+
+def inbox(session: Session, actor: User, *, unread_only: bool = False, limit: int = 200) -> list[InboxItem]:
+    """The actor's organisation's inbox, newest first (only cases the actor may see)."""
+    from caseflow.cases.access import visible_cases_clause
+
+    stmt = (sa.select(InboxItem).join(InboxItem.case)
+            .where(InboxItem.organization_id == actor.organization_id, visible_cases_clause(actor))
+            .order_by(InboxItem.id.desc()).limit(limit))
+    if unread_only:
+        stmt = stmt.where(InboxItem.read_at.is_(None))
+    return list(session.scalars(stmt))
+
+
+def unread_count(session: Session, actor: User) -> int:
+    from caseflow.cases.access import visible_cases_clause
+
+    return session.scalar(sa.select(sa.func.count(InboxItem.id)).join(InboxItem.case)
+                          .where(InboxItem.organization_id == actor.organization_id,
+                                 InboxItem.read_at.is_(None), visible_cases_clause(actor))) or 0
+
+
+def mark_read(session: Session, actor: User, item_ids: list[int] | None = None) -> int:
+    """Mark the organisation's items read (all unread ones when ``item_ids`` is None)."""
+    stmt = (sa.update(InboxItem).where(InboxItem.organization_id == actor.organization_id,
+                                       InboxItem.read_at.is_(None))
+            .values(read_at=utcnow(), read_by_id=actor.id))
+    if item_ids is not None:
+        stmt = stmt.where(InboxItem.id.in_(item_ids))
+    return session.execute(stmt).rowcount or 0

@@ -1,0 +1,85 @@
+"""Referral forms on the case page, and the organisation's inbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from caseflow.cases import forms
+from caseflow.cases.access import get_visible_case
+from caseflow.errors import DomainError
+from caseflow.extensions import db
+from caseflow.organizations.models import Organization
+from caseflow.routing import operations
+
+bp = Blueprint("routing", __name__)
+
+
+@bp.app_context_processor
+def _inbox_badge() -> dict:
+    """The unread count in the navigation bar, for every page."""
+    if not getattr(current_user, "is_authenticated", False):
+        return {}
+    return {"inbox_unread": lambda: operations.unread_count(db.session, current_user)}
+
+
+def _back_to_case(case_id: int, action) -> object:
+    try:
+        message = action()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="routing"))
+
+
+@bp.route("/cases/<int:case_id>/referrals", methods=["POST"])
+@login_required
+def refer(case_id: int):
+    case = get_visible_case(db.session, case_id, current_user)
+
+    def action() -> str:
+        target_id = request.form.get("to", "")
+        target = db.session.get(Organization, int(target_id)) if target_id.isdigit() else None
+        if target is None:
+            raise DomainError("照会先を選択してください。")
+        operations.refer_case(current_user, case, to=target, question=request.form.get("question"),
+                              expected_version=forms.version(request.form))
+        return f"{target.name}に照会しました。回答が戻るまで、案件は{target.name}が保有します。"
+
+    return _back_to_case(case_id, action)
+
+
+@bp.route("/referrals/<int:referral_id>/answer", methods=["POST"])
+@login_required
+def answer(referral_id: int):
+    referral = operations.get_visible_referral(db.session, current_user, referral_id)
+    case_id = referral.case_id
+
+    def action() -> str:
+        operations.answer_referral(current_user, referral, answer=request.form.get("answer"),
+                                   expected_version=forms.version(request.form))
+        return f"回答しました。案件は{referral.from_organization.name}に戻りました。"
+
+    return _back_to_case(case_id, action)
+
+
+@bp.route("/inbox")
+@login_required
+def inbox():
+    unread_only = request.args.get("unread") == "1"
+    items = operations.inbox(db.session, current_user, unread_only=unread_only)
+    return render_template("routing/inbox.html", items=items, unread_only=unread_only,
+                           unread=operations.unread_count(db.session, current_user))
+
+
+@bp.route("/inbox/read", methods=["POST"])
+@login_required
+def mark_read():
+    ids = [int(value) for value in request.form.getlist("item") if value.isdigit()]
+    count = operations.mark_read(db.session, current_user, ids or None)
+    db.session.commit()
+    flash(f"{count}件を既読にしました。", "success")
+    return redirect(url_for("routing.inbox"))

@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 
 from caseflow.cases import forms
 from caseflow.cases.access import STAFF_ROLES, get_visible_case
-from caseflow.errors import DomainError
+from caseflow.errors import DomainError, NotFound, PermissionDenied
 from caseflow.extensions import db
 from caseflow.letters import operations
 from caseflow.letters.models import LetterKind, PrintRun, PrintRunStatus, ReturnReason
@@ -49,6 +49,8 @@ def _commit(action) -> None:
     try:
         message = action()
         db.session.commit()
+    except (PermissionDenied, NotFound):
+        raise  # a 403 or 404 page, like every other refusal of access (core.views)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -85,6 +87,8 @@ def preview(case_id: int):
     case = get_visible_case(db.session, case_id, current_user)
     try:
         pdf = operations.preview_letter(current_user, case, _kind(request.args.get("kind")))
+    except (PermissionDenied, NotFound):
+        raise
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="letters"))
@@ -111,6 +115,8 @@ def reprint(letter_id: int):
     try:
         pdf = operations.reprint_letter(db.session, current_user, letter)
         db.session.commit()
+    except (PermissionDenied, NotFound):
+        raise
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from caseflow.cases import forms
 from caseflow.cases.access import get_visible_case
-from caseflow.errors import DomainError
+from caseflow.errors import DomainError, NotFound, PermissionDenied
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization
 from caseflow.routing import operations
@@ -27,6 +27,8 @@ def _back_to_case(case_id: int, action) -> object:
     try:
         message = action()
         db.session.commit()
+    except (PermissionDenied, NotFound):
+        raise  # a 403 or 404 page, like every other refusal of access (core.views)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

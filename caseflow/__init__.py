@@ -34,6 +34,8 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
+    from caseflow.api import blueprint as api_blueprint
+    from caseflow.api.account import bp as api_tokens_bp
     from caseflow.cases.views import bp as cases_bp
     from caseflow.core.views import bp as core_bp
     from caseflow.core.views import register_error_handlers, register_template_helpers
@@ -50,6 +52,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(inspections_bp)
     app.register_blueprint(letters_bp)
     app.register_blueprint(routing_bp)
+    app.register_blueprint(api_blueprint())
+    app.register_blueprint(api_tokens_bp)
     register_error_handlers(app)
     register_template_helpers(app)
     return app

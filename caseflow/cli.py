@@ -139,11 +139,39 @@ def users_create(login: str, display_name: str, organization_code: str, roles: t
     click.echo(f"利用者 {login} を作成しました。")
 
 
+@users.command("token")
+@click.option("--login", required=True)
+@click.option("--name", "token_name", required=True, help="トークンの名前（用途）")
+def users_token(login: str, token_name: str) -> None:
+    """Issue an API token for a user; the token is printed once, alone on standard output."""
+    import sqlalchemy as sa
+
+    from caseflow.api.operations import issue_token
+    from caseflow.errors import DomainError
+    from caseflow.extensions import db as database
+    from caseflow.users.models import User
+
+    user = database.session.scalars(sa.select(User).where(User.login == login)).one_or_none()
+    if user is None:
+        raise click.ClickException(f"ログインID {login} の利用者がいません。")
+    try:
+        token, plaintext = issue_token(database.session, user, token_name)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    database.session.commit()
+    # The explanation goes to stderr, so that `TOKEN=$(caseflow users token …)` captures the token only.
+    click.echo(f"利用者 {login} の APIトークン「{token.name}」を発行しました（先頭 {token.prefix}）。"
+               "この表示は一度だけです。安全な場所に保管してください。", err=True)
+    click.echo(plaintext)
+
+
 def _register_area_commands() -> None:
+    from caseflow.cases.cli import cases
     from caseflow.inspections.cli import inspect_command
     from caseflow.letters.cli import letters
     from caseflow.matching.cli import grade_command
 
+    main.add_command(cases)
     main.add_command(grade_command)
     main.add_command(inspect_command)
     main.add_command(letters)

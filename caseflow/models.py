@@ -1,6 +1,8 @@
 """Imports every area's models so that Base.metadata knows all tables (Alembic, tests)."""
 
 import caseflow.cases.machine  # noqa: F401,E402  (status invariants are registered with the models)
+from caseflow.api.models import ApiToken  # noqa: F401
+from caseflow.cases.filters import SavedFilter  # noqa: F401
 from caseflow.cases.models import Case, CaseEvent, Correction  # noqa: F401
 from caseflow.inspections.models import InspectionBatch  # noqa: F401
 from caseflow.jobs.models import Job  # noqa: F401

@@ -99,3 +99,21 @@ def comment_argument(form: Mapping[str, str]) -> str | None:
 
 def suspended_argument(form: Mapping[str, str]) -> bool:
     return _flag(form, "suspended")
+
+
+def id_argument(form: Mapping[str, str], key: str, label: str) -> int:
+    """A required id chosen from a list (a staff member …)."""
+    value = (form.get(key) or "").strip()
+    if not value:
+        raise DomainError(f"{label}を選択してください。")
+    if not value.isdigit():
+        raise DomainError("選択肢にない値が送信されました。画面を再読み込みしてください。")
+    return int(value)
+
+
+def case_ids_argument(form) -> list[int]:
+    """The cases ticked in a list (``case_id`` repeated)."""
+    values = form.getlist("case_id")
+    if not all(v.isdigit() for v in values):
+        raise DomainError("選択肢にない値が送信されました。画面を再読み込みしてください。")
+    return [int(v) for v in values]

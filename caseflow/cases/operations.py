@@ -118,6 +118,10 @@ EVENT_LABELS = {spec.trigger: spec.label for spec in SPECS.values()} | {
     "void_letter": "通知文書を無効化",
     "letter_returned": "通知文書が返戻",
     "letter_mailed": "通知文書を発送",
+    "claim": "担当を引き受け",
+    "release": "担当を外す",
+    "reassign": "担当者を変更",
+    "escalated": "期限超過（承認者へ通知）",
     "refer": "照会",
     "answer_referral": "照会への回答",
 }

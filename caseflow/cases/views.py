@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
-from caseflow.cases import forms, operations
-from caseflow.cases.access import get_visible_case, is_agency_staff, visible_cases_clause
+from caseflow.cases import filters as saved_filters
+from caseflow.cases import forms, operations, queue
+from caseflow.cases.access import STAFF_ROLES, get_visible_case, is_agency_staff, visible_cases_clause
 from caseflow.cases.machine import SPECS
 from caseflow.cases.models import Case, CaseEvent
 from caseflow.cases.vocabulary import (
@@ -28,7 +31,7 @@ from caseflow.core.japanese import today_jst, wareki, ymd
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.organizations.models import Program
-from caseflow.users.models import User
+from caseflow.users.models import Role, User, UserRole
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -47,6 +50,7 @@ def _list_filters(args) -> dict:
         "program": args.get("program", ""),
         "assignee": args.get("assignee", ""),
         "batch": args.get("batch", ""),
+        "overdue": "1" if args.get("overdue") == "1" else "",
         "sort": args.get("sort", "due") if args.get("sort", "due") in SORTS else "due",
     }
 
@@ -81,13 +85,16 @@ def _filtered_query(filters: dict, *, mine: bool) -> sa.Select:
         if not filters["assignee"].isdigit():
             abort(400)
         stmt = stmt.where(Case.assignee_id == int(filters["assignee"]))
+    if filters["overdue"]:
+        stmt = stmt.where(queue.overdue_clause(today_jst()))
     return stmt
 
 
-def _render_list(*, mine: bool):
-    filters = _list_filters(request.args)
+def _render_list(*, mine: bool, args=None, status: int = 200):
+    args = request.args if args is None else args
+    filters = _list_filters(args)
     try:
-        page = max(int(request.args.get("page", "1")), 1)
+        page = max(int(args.get("page", "1")), 1)
     except ValueError:
         page = 1
     per_page = current_app.config["CASES_PER_PAGE"]
@@ -106,11 +113,12 @@ def _render_list(*, mine: bool):
     assignees = db.session.scalars(
         sa.select(User).where(User.organization_id == current_user.organization_id).order_by(User.display_name)
     ).all()
+    today = today_jst()
     return render_template(
         "cases/list.html", cases=cases, filters=filters, page=page, pages=pages, total=total, mine=mine,
         statuses=list(CaseStatus), grades=list(Grade), programs=programs, assignees=assignees,
-        today=today_jst(),
-    )
+        today=today, **_queue_list_context(args, mine=mine, today=today),
+    ), status
 
 
 @bp.route("/")
@@ -159,7 +167,7 @@ def _render_case(case: Case, status: int = 200):
     actions = operations.available_actions(case, current_user)
     return render_template(
         "cases/detail.html", case=case, facts=_fact_rows(case), events=events, actions=actions,
-        **_letter_context(case), **_routing_context(case),
+        **_letter_context(case), **_routing_context(case), **_queue_context(case),
         specs=SPECS, causes=list(Cause), dismiss_reasons=list(DismissReason), viewed_choices=list(ViewedOnPortal),
         notification_methods=list(NotificationMethod), outcomes=list(CorrectionOutcome),
         trigger_labels=operations.EVENT_LABELS, today=today_jst(),
@@ -277,3 +285,166 @@ def add_comment(case_id: int):
         return "コメントを追加しました。"
 
     return _act(case_id, action)
+
+
+# --- queues and deadlines (caseflow.cases.queue, caseflow.cases.filters) ------------------------------
+
+_LIST_PAGES = {"list": "cases.case_list", "mine": "cases.my_queue"}
+
+
+def _staff_members(case: Case | None = None) -> list[User]:
+    """Active caseworkers and supervisors of the current user's organisation (who may hold ``case``)."""
+    has_staff_role = sa.exists().where(UserRole.user_id == User.id, UserRole.role.in_(STAFF_ROLES))
+    users = db.session.scalars(
+        sa.select(User).where(User.organization_id == current_user.organization_id, User.active, has_staff_role)
+        .order_by(User.display_name, User.id)
+    ).all()
+    return [u for u in users if case is None or is_agency_staff(u, case)]
+
+
+def _list_query(args) -> str:
+    """The list's filters as a query string (for saving them, and for coming back after a POST)."""
+    try:
+        return saved_filters.normalize_query(urlencode([(k, v) for k, v in args.items(multi=True)]))
+    except DomainError:
+        return ""
+
+
+def _queue_list_context(args, *, mine: bool, today) -> dict:
+    """The list pages' overdue marks, bulk assignment (supervisors) and saved filters."""
+    may_bulk_assign = current_user.has_role(Role.SUPERVISOR)
+    return {
+        "is_overdue": lambda case: queue.is_overdue(case, today),
+        "may_bulk_assign": may_bulk_assign,
+        "bulk_staff": _staff_members() if may_bulk_assign else [],
+        "saved_filters": saved_filters.saved_filters_of(db.session, current_user),
+        "list_query": _list_query(args),
+        "list_page": "mine" if mine else "list",
+        "list_endpoint": _LIST_PAGES["mine" if mine else "list"],
+    }
+
+
+def _queue_context(case: Case) -> dict:
+    """The case page's 担当にする／担当を外す／担当者を変更 forms (templates/cases/_queue_actions.html)."""
+    actions = queue.available_queue_actions(case, current_user)
+    staff = [u for u in _staff_members(case) if u.id != case.assignee_id] if "reassign" in actions else []
+    return {"queue_actions": actions, "queue_staff": staff}
+
+
+def _staff_member(form) -> User:
+    user_id = forms.id_argument(form, "to", "担当者")
+    user = db.session.scalars(
+        sa.select(User).where(User.id == user_id, User.organization_id == current_user.organization_id)
+    ).one_or_none()
+    if user is None:
+        raise DomainError("選択された職員が見つかりません。画面を再読み込みしてください。")
+    return user
+
+
+@bp.route("/<int:case_id>/claim", methods=["POST"])
+@login_required
+def claim(case_id: int):
+    def action(case: Case) -> str:
+        queue.claim_case(case, current_user, expected_version=forms.version(request.form))
+        return "この案件を自分の担当にしました。"
+
+    return _act(case_id, action)
+
+
+@bp.route("/<int:case_id>/release", methods=["POST"])
+@login_required
+def release(case_id: int):
+    def action(case: Case) -> str:
+        queue.release_case(case, current_user, expected_version=forms.version(request.form),
+                           comment=forms.comment_argument(request.form))
+        return "担当を外しました。この案件は未割当になりました。"
+
+    return _act(case_id, action)
+
+
+@bp.route("/<int:case_id>/reassign", methods=["POST"])
+@login_required
+def reassign(case_id: int):
+    def action(case: Case) -> str:
+        queue.check_may_supervise(current_user)  # who may, before whom to: a refusal of access first
+        to = _staff_member(request.form)
+        queue.reassign_case(case, current_user, to=to, expected_version=forms.version(request.form),
+                            comment=forms.comment_argument(request.form))
+        return f"担当者を{to.display_name}さんに変更しました。"
+
+    return _act(case_id, action)
+
+
+def _back_to_list(form) -> tuple[str, str]:
+    page = form.get("return_to", "list")
+    if page not in _LIST_PAGES:
+        abort(400)
+    return page, _list_query(MultiDict(parse_qsl(form.get("query", ""))))
+
+
+def _list_url(page: str, query: str) -> str:
+    return url_for(_LIST_PAGES[page]) + (f"?{query}" if query else "")
+
+
+def _list_refused(exc: DomainError, page: str, query: str):
+    db.session.rollback()
+    flash(exc.message, "error")
+    return _render_list(mine=page == "mine", args=MultiDict(parse_qsl(query)), status=exc.status_code)
+
+
+@bp.route("/bulk-assign", methods=["POST"])
+@login_required
+def bulk_assign():
+    page, query = _back_to_list(request.form)
+    try:
+        queue.check_may_supervise(current_user)
+        to = _staff_member(request.form)
+        count = queue.bulk_assign(db.session, current_user, forms.case_ids_argument(request.form), to=to)
+        db.session.commit()
+    except DomainError as exc:
+        return _list_refused(exc, page, query)
+    flash(f"{count}件を{to.display_name}さんの担当にしました。", "success")
+    return redirect(_list_url(page, query))
+
+
+@bp.route("/filters", methods=["POST"])
+@login_required
+def save_filter():
+    page, _query = _back_to_list(request.form)
+    query = request.form.get("query", "")
+    try:
+        saved = saved_filters.save_filter(db.session, current_user, name=request.form.get("name"), query=query)
+        db.session.commit()
+    except DomainError as exc:
+        return _list_refused(exc, page, _query)
+    flash(f"絞り込み「{saved.name}」を保存しました。", "success")
+    return redirect(_list_url(page, saved.query))
+
+
+@bp.route("/filters/<int:filter_id>/delete", methods=["POST"])
+@login_required
+def delete_filter(filter_id: int):
+    page, query = _back_to_list(request.form)
+    name = saved_filters.delete_filter(db.session, current_user, filter_id)  # another user's: 404
+    db.session.commit()
+    flash(f"絞り込み「{name}」を削除しました。", "success")
+    return redirect(_list_url(page, query))
+
+
+SUPERVISION_LIMIT = 200
+
+
+@bp.route("/supervision")
+@login_required
+def supervision():
+    """承認待ち・期限超過: what a supervisor must look at, with counts."""
+    queue.check_may_supervise(current_user)
+    today = today_jst()
+    approvals = queue.approvals_waiting(db.session, current_user)
+    overdue = queue.overdue_cases(db.session, current_user, today=today, limit=SUPERVISION_LIMIT)
+    return render_template(
+        "cases/supervision.html", approvals=approvals, overdue=overdue, today=today,
+        overdue_total=queue.count_overdue(db.session, current_user, today=today),
+        escalated=queue.escalation_times(db.session, (c.id for c in overdue)),
+        days_overdue={c.id: (today - c.due_date).days for c in overdue},
+    )

@@ -7,6 +7,7 @@ from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from caseflow.api.errors import error_response, is_api_request
 from caseflow.core.japanese import jst, wareki, ymd
 from caseflow.errors import DomainError
 from caseflow.extensions import db
@@ -31,6 +32,9 @@ def index():
 
 
 def _error_page(status: int, title: str, message: str):
+    if is_api_request():
+        # The JSON API answers JSON even where no API route matched (no blueprint handler runs then).
+        return error_response(status)
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 

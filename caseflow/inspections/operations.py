@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from caseflow.cases.access import STAFF_ROLES
 from caseflow.cases.models import Case, CaseEvent
 from caseflow.cases.vocabulary import CaseStatus, Grade
+from caseflow.core.business_days import add_business_days
 from caseflow.core.japanese import today_jst
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, PermissionDenied
@@ -29,7 +30,8 @@ Progress = Callable[[int, int, str], None]
 # Case verdict keys (the case page's FACT_FIELDS) from the grader's field names.
 _VERDICT_KEYS = {"name": "name", "kana": "name_kana", "birth_date": "birth_date", "sex": "sex",
                  "address": "address"}
-CASE_DUE_DAYS = 28
+# A new case is due this many business days (開庁日) after it is detected.
+CASE_DUE_BUSINESS_DAYS = 10
 _INSERT_CHUNK = 5_000
 MAX_PROBLEMS_KEPT = 1_000
 
@@ -154,7 +156,7 @@ def open_cases(session: Session, batch: InspectionBatch, flagged: pl.DataFrame,
                                                Case.program_id == batch.program_id)))
     fresh = flagged.filter(~pl.col("record_id").is_in(list(existing))) if existing else flagged
     now = utcnow()
-    due = today_jst() + dt.timedelta(days=CASE_DUE_DAYS)
+    due = add_business_days(today_jst(), CASE_DUE_BUSINESS_DAYS)
     total = fresh.height
     for start in range(0, total, _INSERT_CHUNK):
         rows = [_case_row(row, batch, now, due) for row in fresh.slice(start, _INSERT_CHUNK).iter_rows(named=True)]

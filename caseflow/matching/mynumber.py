@@ -70,3 +70,24 @@ def contains_my_number(value) -> bool:
     if isinstance(value, list | tuple):
         return any(contains_my_number(v) for v in value)
     return False
+
+
+# The same runs as _NUMBER_RUN, matched on the text as written (full-width digits too), so
+# that masking leaves the rest of the text exactly as it was.
+_WRITTEN_NUMBER_RUN = re.compile(
+    r"(?<![0-9０-９])[0-9０-９]{4}[\s\-‐‑–—―−－ｰー]?[0-9０-９]{4}[\s\-‐‑–—―−－ｰー]?[0-9０-９]{4}(?![0-9０-９])")
+
+
+def mask_my_numbers(text: str) -> str:
+    """``text`` with every valid My Number in it masked to its last four digits (●●●●●●●●1234).
+
+    For free text that leaves the system in bulk (the JSON API): a number typed
+    into a comment must not travel on in full.
+    """
+    def _mask(match: re.Match) -> str:
+        digits = re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", match.group()))
+        if check_digit(digits[:11]) != int(digits[11]):
+            return match.group()
+        return "●" * 8 + digits[-4:]
+
+    return _WRITTEN_NUMBER_RUN.sub(_mask, text)

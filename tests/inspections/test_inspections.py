@@ -144,3 +144,14 @@ def test_ministry_cannot_start_an_inspection(inspect, make_user, ministry):
     officer = make_user(Role.MINISTRY_OFFICER, org=ministry)
     with pytest.raises(PermissionDenied):
         inspect(actor=officer)
+
+
+def test_new_cases_are_due_in_business_days(inspect):
+    from caseflow.core.business_days import add_business_days, is_business_day
+    from caseflow.core.japanese import today_jst
+    from caseflow.inspections.operations import CASE_DUE_BUSINESS_DAYS
+
+    batch = inspect()
+    due = {case.due_date for case in _cases(batch.id)}
+    assert due == {add_business_days(today_jst(), CASE_DUE_BUSINESS_DAYS)}
+    assert is_business_day(due.pop())

@@ -1,6 +1,12 @@
 import pytest
 
-from caseflow.matching.mynumber import check_digit, is_valid_number, normalize_number, number_problem
+from caseflow.matching.mynumber import (
+    check_digit,
+    is_valid_number,
+    mask_my_numbers,
+    normalize_number,
+    number_problem,
+)
 
 
 def test_official_examples():
@@ -36,3 +42,13 @@ def test_remainder_zero_or_one_gives_zero():
             seen.add(remainder)
             assert check_digit(first) == 0
     assert seen == {0, 1}
+
+
+def test_mask_my_numbers_masks_valid_numbers_only_and_leaves_the_rest():
+    first = "12345678901"
+    number = first + str(check_digit(first))
+    wide = number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    text = f"番号 {number}、{number[:4]}-{number[4:8]}-{number[8:]}、{wide}（ＡＢＣ）と 123456789012 と 2026-11-23"
+    masked = mask_my_numbers(text)
+    tail = "●●●●●●●●" + number[-4:]
+    assert masked == f"番号 {tail}、{tail}、{tail}（ＡＢＣ）と 123456789012 と 2026-11-23"

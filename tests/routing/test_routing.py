@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from caseflow.cases import operations as case_operations
-from caseflow.cases.vocabulary import Cause, CaseStatus, ViewedOnPortal
+from caseflow.cases.vocabulary import CaseStatus, Cause, ViewedOnPortal
 from caseflow.errors import DomainError, PermissionDenied
 from caseflow.extensions import db
 from caseflow.organizations.models import OrganizationKind, Program

@@ -1,0 +1,499 @@
+"""Case endpoints of the JSON API: list, get, transitions, comments, correction, viewing.
+
+Each one loads the case through caseflow.cases.access (another organisation's
+case is "not found") and acts through caseflow.cases.operations, as the case
+pages do, so the API allows and refuses exactly what the UI does. Arguments
+are parsed by caseflow.cases.forms, as the UI's are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from flask import current_app, request
+
+from caseflow.api.errors import invalid_request
+from caseflow.api.openapi import enum_schema, nullable, register_schema
+from caseflow.api.views import Body, Field, api_route, as_form
+from caseflow.cases import forms, operations
+from caseflow.cases.access import get_visible_case, visible_cases_clause
+from caseflow.cases.machine import SPECS
+from caseflow.cases.models import Case, CaseEvent, Correction, mask_number
+from caseflow.cases.vocabulary import (
+    FACT_FIELDS,
+    CaseStatus,
+    Cause,
+    CorrectionOutcome,
+    CorrectionStatus,
+    DismissReason,
+    FieldVerdict,
+    Grade,
+    NotificationMethod,
+    Sex,
+    ViewedOnPortal,
+)
+from caseflow.errors import NotFound
+from caseflow.extensions import db
+from caseflow.organizations.models import Organization, Program
+from caseflow.users.models import User
+
+MAX_PER_PAGE = 200
+# The largest id a column holds (PostgreSQL integer); a larger number in a URL would be a
+# database error rather than "not found".
+MAX_ID = 2**31 - 1
+
+SORTS = {
+    "due": (Case.due_date.asc().nulls_last(), Case.id.asc()),
+    "-due": (Case.due_date.desc().nulls_last(), Case.id.desc()),
+    "detected": (Case.detected_at.asc(), Case.id.asc()),
+    "-detected": (Case.detected_at.desc(), Case.id.desc()),
+}
+
+# Actions a case may list in allowed_actions (caseflow.cases.operations.available_actions).
+ACTIONS = (*SPECS, "propose_correction", "return_correction", "set_viewing")
+
+
+# --- what a case looks like ------------------------------------------------------------------
+
+
+def _date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _value(member) -> str | None:
+    return member.value if member is not None else None
+
+
+def _labelled(member) -> dict:
+    return {"value": member.value, "label": member.label}
+
+
+def _organization(org: Organization) -> dict:
+    return {"id": org.id, "code": org.code, "name": org.name}
+
+
+def _program(program: Program) -> dict:
+    return {"id": program.id, "code": program.code, "name": program.name,
+            "ministry": _organization(program.ministry)}
+
+
+def _user(user: User | None) -> dict | None:
+    return {"id": user.id, "display_name": user.display_name} if user is not None else None
+
+
+def _facts(case: Case, side: str) -> dict:
+    """The basic four facts of one side: the business record or the registry record."""
+    return {
+        "name": getattr(case, f"{side}_name"),
+        "kana": getattr(case, f"{side}_kana"),
+        "birth_date": _date(getattr(case, f"{side}_birth_date")),
+        "sex": _value(getattr(case, f"{side}_sex")),
+        "address": getattr(case, f"{side}_address"),
+    }
+
+
+def _correction(correction: Correction) -> dict:
+    return {
+        "id": correction.id,
+        "status": correction.status.value,
+        "wrong_number_removed": correction.wrong_number_removed,
+        "outcome": correction.outcome.value,
+        # The right person's number: masked like the wrong one.
+        "masked_linked_number": mask_number(correction.linked_number) or None,
+        "note": correction.note,
+        "proposed_by": _user(correction.proposed_by),
+        "proposed_at": correction.proposed_at.isoformat(),
+        "decided_by": _user(correction.decided_by),
+        "decided_at": correction.decided_at.isoformat() if correction.decided_at else None,
+        "decision_comment": correction.decision_comment,
+    }
+
+
+def _event(event: CaseEvent) -> dict:
+    return {
+        "id": event.id,
+        "created_at": event.created_at.isoformat(),
+        "trigger": event.trigger,
+        "label": operations.EVENT_LABELS.get(event.trigger, event.trigger),
+        "from_status": _value(event.from_status),
+        "to_status": _value(event.to_status),
+        "actor": _user(event.actor),
+        "comment": event.comment,
+        "details": event.details or {},
+    }
+
+
+def case_summary(case: Case) -> dict:
+    """A case as the list shows it."""
+    return {
+        "id": case.id,
+        "reference": case.reference,
+        "status": _labelled(case.status),
+        "grade": _labelled(case.grade),
+        "program": _program(case.program),
+        "agency": _organization(case.agency),
+        "assignee": _user(case.assignee),
+        "record_name": case.record_name,
+        "masked_number": case.masked_number,
+        "due_date": _date(case.due_date),
+        "detected_at": case.detected_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "batch_id": case.batch_id,
+        "version": case.version,
+    }
+
+
+def case_document(case: Case, actor: User) -> dict:
+    """The whole case as ``actor`` sees it, with what ``actor`` may do to it now."""
+    events = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
+    return case_summary(case) | {
+        "source_record_id": case.source_record_id,
+        "record": _facts(case, "record"),
+        "registry": _facts(case, "registry"),
+        "field_verdicts": {field: _value(case.verdict(field)) for field, _label in FACT_FIELDS},
+        "grade_reason": case.grade_reason,
+        "cause": _value(case.cause),
+        "cause_other": case.cause_other,
+        "viewed_on_portal": _value(case.viewed_on_portal),
+        "viewed_what": case.viewed_what,
+        "viewed_on": _date(case.viewed_on),
+        "viewing_suspended": case.viewing_suspended,
+        "dismiss_reason": _value(case.dismiss_reason),
+        "dismiss_reason_other": case.dismiss_reason_other,
+        "notified_on": _date(case.notified_on),
+        "notification_method": _value(case.notification_method),
+        "corrections": [_correction(c) for c in case.corrections],
+        "events": [_event(e) for e in events],
+        "allowed_actions": operations.available_actions(case, actor),
+    }
+
+
+def committed_case(case: Case, actor: User) -> Callable[[], dict]:
+    """What an action answers: the case as committed, built after the request's commit.
+
+    Return it from an endpoint that changes a case (see caseflow.api.views.api_route).
+    """
+    return lambda: case_document(case, actor)
+
+
+# --- their schemas ---------------------------------------------------------------------------
+
+_TEXT = {"type": ["string", "null"]}
+_DATE = {"type": ["string", "null"], "format": "date"}
+_DATETIME = {"type": "string", "format": "date-time"}
+
+
+def _object(properties: dict, description: str = "") -> dict:
+    schema = {"type": "object", "properties": properties, "required": list(properties),
+              "additionalProperties": False}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _labelled_schema(enum_cls, description: str) -> dict:
+    return _object({"value": enum_schema(enum_cls), "label": {"type": "string", "description": "日本語の表示名"}},
+                   description)
+
+
+ORGANIZATION = register_schema("OrganizationRef", _object(
+    {"id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}}, "組織"))
+PROGRAM = register_schema("ProgramRef", _object(
+    {"id": {"type": "integer"}, "code": _TEXT, "name": {"type": "string"}, "ministry": ORGANIZATION},
+    "事務（所管省庁とともに）"))
+USER = register_schema("UserRef", _object({"id": {"type": "integer"}, "display_name": {"type": "string"}}, "職員"))
+FACTS = register_schema("Facts", _object({
+    "name": _TEXT, "kana": _TEXT, "birth_date": _DATE,
+    "sex": nullable(enum_schema(Sex)), "address": _TEXT,
+}, "基本4情報（氏名・カナ・生年月日・性別・住所）"))
+
+CASE_SUMMARY_PROPERTIES = {
+    "id": {"type": "integer"},
+    "reference": {"type": "string", "description": "案件番号（CF-0000123）"},
+    "status": _labelled_schema(CaseStatus, "状態"),
+    "grade": _labelled_schema(Grade, "点検支援ツールの判定"),
+    "program": PROGRAM,
+    "agency": {**ORGANIZATION, "description": "紐付け実施機関"},
+    "assignee": nullable(USER),
+    "record_name": {**_TEXT, "description": "業務データの氏名"},
+    "masked_number": {"type": "string", "description": "登録されている個人番号（下4桁のみ。全桁は返しません）"},
+    "due_date": {**_DATE, "description": "期限"},
+    "detected_at": _DATETIME,
+    "updated_at": _DATETIME,
+    "batch_id": {"type": ["integer", "null"], "description": "点検番号"},
+    "version": {"type": "integer", "description": "更新の操作で送る版番号（楽観的排他制御）"},
+}
+CASE_SUMMARY = register_schema("CaseSummary", _object(CASE_SUMMARY_PROPERTIES, "一覧に表示する案件"))
+
+CORRECTION = register_schema("Correction", _object({
+    "id": {"type": "integer"},
+    "status": enum_schema(CorrectionStatus),
+    "wrong_number_removed": {"type": "boolean"},
+    "outcome": enum_schema(CorrectionOutcome),
+    "masked_linked_number": {**_TEXT, "description": "紐付けた正しい個人番号（下4桁のみ）"},
+    "note": _TEXT,
+    "proposed_by": USER,
+    "proposed_at": _DATETIME,
+    "decided_by": nullable(USER),
+    "decided_at": {"type": ["string", "null"], "format": "date-time"},
+    "decision_comment": _TEXT,
+}, "訂正内容（承認者が承認または差戻し）"))
+
+CASE_EVENT = register_schema("CaseEvent", _object({
+    "id": {"type": "integer"},
+    "created_at": _DATETIME,
+    "trigger": {"type": "string", "description": "出来事の種類（start_verification, comment …）"},
+    "label": {"type": "string", "description": "出来事の日本語の表示名"},
+    "from_status": nullable(enum_schema(CaseStatus)),
+    "to_status": nullable(enum_schema(CaseStatus)),
+    "actor": {**nullable(USER), "description": "操作した職員（システムによる検出では null）"},
+    "comment": _TEXT,
+    "details": {"type": "object", "description": "出来事ごとの詳細"},
+}, "経過（監査記録）の1件"))
+
+CASE = register_schema("Case", _object(CASE_SUMMARY_PROPERTIES | {
+    "source_record_id": {"type": "string", "description": "業務データの管理番号"},
+    "record": {**FACTS, "description": "業務データ"},
+    "registry": {**FACTS, "description": "住民基本台帳"},
+    "field_verdicts": _object({field: nullable(enum_schema(FieldVerdict)) for field, _label in FACT_FIELDS},
+                              "項目ごとの照合結果"),
+    "grade_reason": _TEXT,
+    "cause": nullable(enum_schema(Cause, "主な原因")),
+    "cause_other": _TEXT,
+    "viewed_on_portal": nullable(enum_schema(ViewedOnPortal, "マイナポータルでの閲覧")),
+    "viewed_what": _TEXT,
+    "viewed_on": _DATE,
+    "viewing_suspended": {"type": "boolean", "description": "マイナポータルでの閲覧停止中"},
+    "dismiss_reason": nullable(enum_schema(DismissReason, "誤りなしの理由")),
+    "dismiss_reason_other": _TEXT,
+    "notified_on": _DATE,
+    "notification_method": nullable(enum_schema(NotificationMethod, "通知の方法")),
+    "corrections": {"type": "array", "items": CORRECTION},
+    "events": {"type": "array", "items": CASE_EVENT, "description": "経過（古い順）"},
+    "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(ACTIONS)},
+                        "description": "この利用者が今この案件に行える操作（入力内容は送信時に確認）"},
+}, "案件（業務データと住民基本台帳の照合結果、確認の結果、訂正、経過）"))
+
+CASE_LIST = register_schema("CaseList", _object({
+    "items": {"type": "array", "items": CASE_SUMMARY},
+    "page": {"type": "integer"},
+    "per_page": {"type": "integer"},
+    "total": {"type": "integer", "description": "条件に合う案件の数（全ページ）"},
+}, "案件の一覧（1ページ分）"))
+
+
+# --- list ----------------------------------------------------------------------------------------
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+LIST_PARAMETERS = (
+    _query("status", enum_schema(CaseStatus), "状態"),
+    _query("grade", enum_schema(Grade), "判定"),
+    _query("program", {"type": "integer"}, "事務の id"),
+    _query("assignee", {"type": "string", "pattern": r"^(me|none|[0-9]+)$"},
+           "担当者：me（自分）、none（未割当）、または職員の id"),
+    _query("batch", {"type": "integer"}, "点検番号"),
+    _query("sort", {"type": "string", "enum": list(SORTS), "default": "due"},
+           "並び順：due（期限の近い順）、-due（期限の遠い順）、detected（検出の古い順）、-detected（新しい順）"),
+    _query("page", {"type": "integer", "minimum": 1, "default": 1}, "ページ（1から）"),
+    _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "1ページの件数（既定 50）"),
+)
+
+
+def _enum_arg(name: str, enum_cls):
+    value = request.args.get(name, "")
+    if not value:
+        return None
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise invalid_request(f"「{name}」の値が選択肢にありません。") from None
+
+
+def _int_arg(name: str, *, default: int | None = None, maximum: int = MAX_ID) -> int | None:
+    value = request.args.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise invalid_request(f"「{name}」は1以上{maximum}以下の整数で指定してください。")
+    return int(value)
+
+
+@api_route("GET", "/cases", operation_id="listCases", summary="案件の一覧", response=CASE_LIST,
+           parameters=LIST_PARAMETERS, errors=(400,),
+           description="この利用者に見える案件だけを返します（画面の案件一覧と同じ範囲）。")
+def list_cases(actor: User) -> dict:
+    stmt = sa.select(Case).where(visible_cases_clause(actor))
+    status = _enum_arg("status", CaseStatus)
+    if status is not None:
+        stmt = stmt.where(Case.status == status)
+    grade = _enum_arg("grade", Grade)
+    if grade is not None:
+        stmt = stmt.where(Case.grade == grade)
+    program = _int_arg("program")
+    if program is not None:
+        stmt = stmt.where(Case.program_id == program)
+    batch = _int_arg("batch")
+    if batch is not None:
+        stmt = stmt.where(Case.batch_id == batch)
+    assignee = request.args.get("assignee", "")
+    if assignee == "me":
+        stmt = stmt.where(Case.assignee_id == actor.id)
+    elif assignee == "none":
+        stmt = stmt.where(Case.assignee_id.is_(None))
+    elif assignee:
+        stmt = stmt.where(Case.assignee_id == _int_arg("assignee"))
+    sort = request.args.get("sort") or "due"
+    if sort not in SORTS:
+        raise invalid_request("「sort」は due、-due、detected、-detected のいずれかで指定してください。")
+    page = _int_arg("page", default=1, maximum=MAX_ID // MAX_PER_PAGE)
+    per_page = _int_arg("per_page", default=min(current_app.config["CASES_PER_PAGE"], MAX_PER_PAGE),
+                        maximum=MAX_PER_PAGE)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    cases = db.session.scalars(stmt.order_by(*SORTS[sort]).limit(per_page).offset((page - 1) * per_page))
+    return {"items": [case_summary(c) for c in cases], "page": page, "per_page": per_page, "total": total}
+
+
+# --- one case ------------------------------------------------------------------------------------
+
+
+def visible_case(case_id: int, actor: User) -> Case:
+    """The case as caseflow.cases.access gives it to ``actor``: another organisation's is "not found"."""
+    if case_id > MAX_ID:
+        raise NotFound("案件が見つかりません。")
+    return get_visible_case(db.session, case_id, actor)
+
+
+@api_route("GET", "/cases/<int:case_id>", operation_id="getCase", summary="案件の取得", response=CASE,
+           errors=(404,))
+def get_case(actor: User, case_id: int) -> dict:
+    return case_document(visible_case(case_id, actor), actor)
+
+
+def _version_field() -> Field:
+    return Field("version", "integer", "取得した案件の version。その後に他の職員が更新していれば 409", required=True)
+
+
+_TRANSITION_DESCRIPTION = """\
+状態遷移（trigger）ごとに必要な項目：
+- start_verification：なし（自分の担当になります）
+- confirm：cause（other なら cause_other）、viewed_on_portal（yes なら viewed_what）、任意で viewed_on・viewing_suspended
+- dismiss：dismiss_reason（other なら dismiss_reason_other）
+- reopen：comment（再確認する理由）
+- correct：なし（承認待ちの訂正内容を承認。/correction/approve と同じ）
+- notify：notified_on、notification_method
+
+viewing_suspended は画面のチェックボックスと同じく、省略すると false（停止していない）です。"""
+
+TRANSITION_BODY = Body("TransitionRequest", _TRANSITION_DESCRIPTION, (
+    _version_field(),
+    Field("cause", "string", "主な原因（confirm）", enum=Cause),
+    Field("cause_other", "string", "原因が other のときの内容（confirm）", max_length=500),
+    Field("viewed_on_portal", "string", "マイナポータルでの閲覧の有無（confirm）", enum=ViewedOnPortal),
+    Field("viewed_what", "string", "閲覧された情報（confirm、閲覧ありのとき）", max_length=500),
+    Field("viewed_on", "string", "閲覧日（confirm）", format="date"),
+    Field("viewing_suspended", "boolean", "閲覧停止中か（confirm）"),
+    Field("dismiss_reason", "string", "誤りなしと判断した理由（dismiss）", enum=DismissReason),
+    Field("dismiss_reason_other", "string", "理由が other のときの内容（dismiss）", max_length=500),
+    Field("notified_on", "string", "本人へ通知した日（notify）", format="date"),
+    Field("notification_method", "string", "通知の方法（notify）", enum=NotificationMethod),
+    Field("comment", "string", "コメント（reopen では必須：再確認する理由）", max_length=2000),
+))
+
+
+@api_route("POST", "/cases/<int:case_id>/transitions/<trigger>", operation_id="fireTransition",
+           summary="状態遷移（確認開始・確定・誤りなし・再確認・訂正承認・通知）", response=CASE,
+           parameters=({"name": "trigger", "in": "path", "schema": {"type": "string", "enum": list(SPECS)},
+                        "description": "状態遷移の種類"},),
+           body=TRANSITION_BODY, errors=(403, 404, 409, 422),
+           description="画面の操作ボタンと同じ状態遷移です。応答は操作後の案件です。")
+def fire_transition(actor: User, case_id: int, trigger: str, body: dict) -> dict:
+    if trigger not in SPECS:
+        raise NotFound("指定された状態遷移はありません。")
+    case = visible_case(case_id, actor)
+    operations.fire(case, trigger, actor, expected_version=body["version"],
+                    **forms.transition_arguments(trigger, as_form(body)))
+    return committed_case(case, actor)
+
+
+COMMENT_BODY = Body("CommentRequest", "経過に残すコメント", (
+    Field("comment", "string", "コメント", required=True, max_length=2000),
+))
+
+
+@api_route("POST", "/cases/<int:case_id>/comments", operation_id="addComment", summary="コメントの追加",
+           response=CASE, body=COMMENT_BODY, errors=(404, 409, 422),
+           description="案件が見える利用者は誰でもコメントできます（画面と同じ）。応答は追加後の案件です。")
+def add_comment(actor: User, case_id: int, body: dict) -> dict:
+    case = visible_case(case_id, actor)
+    operations.add_comment(case, actor, comment=forms.comment_argument(as_form(body)))
+    return committed_case(case, actor)
+
+
+CORRECTION_BODY = Body("CorrectionRequest", "訂正内容の登録（承認者の承認が必要）", (
+    _version_field(),
+    Field("wrong_number_removed", "boolean", "誤って紐付けられた個人番号を業務システムから削除したか（true が必要）",
+          required=True),
+    Field("outcome", "string", "正しい個人番号を紐付けたか、保留したか", required=True, enum=CorrectionOutcome),
+    Field("linked_number", "string", "紐付けた正しい個人番号（outcome が linked のとき。応答では下4桁のみ）",
+          max_length=40),
+    Field("note", "string", "備考", max_length=2000),
+))
+
+
+@api_route("POST", "/cases/<int:case_id>/correction", operation_id="proposeCorrection",
+           summary="訂正内容の登録", response=CASE, body=CORRECTION_BODY, errors=(403, 404, 409, 422),
+           description="誤り確定の案件について、業務システムで行った訂正を登録します。応答は登録後の案件です。")
+def propose_correction(actor: User, case_id: int, body: dict) -> dict:
+    case = visible_case(case_id, actor)
+    operations.propose_correction(case, actor, expected_version=body["version"],
+                                  **forms.correction_arguments(as_form(body)))
+    return committed_case(case, actor)
+
+
+DECISION_BODY = Body("DecisionRequest", "訂正内容の承認または差戻し", (
+    _version_field(),
+    Field("comment", "string", "コメント（差戻しでは必須：理由）", max_length=2000),
+))
+
+
+@api_route("POST", "/cases/<int:case_id>/correction/approve", operation_id="approveCorrection",
+           summary="訂正内容の承認", response=CASE, body=DECISION_BODY, errors=(403, 404, 409, 422),
+           description="案件を保有する機関の承認者で、訂正内容を登録した本人以外が承認できます。案件は訂正済になります。")
+def approve_correction(actor: User, case_id: int, body: dict) -> dict:
+    case = visible_case(case_id, actor)
+    operations.approve_correction(case, actor, expected_version=body["version"],
+                                  comment=forms.comment_argument(as_form(body)))
+    return committed_case(case, actor)
+
+
+@api_route("POST", "/cases/<int:case_id>/correction/return", operation_id="returnCorrection",
+           summary="訂正内容の差戻し", response=CASE, body=DECISION_BODY, errors=(403, 404, 409, 422),
+           description="承認者が、理由を付けて訂正内容を担当職員に差し戻します。")
+def return_correction(actor: User, case_id: int, body: dict) -> dict:
+    case = visible_case(case_id, actor)
+    operations.return_correction(case, actor, expected_version=body["version"],
+                                 comment=forms.comment_argument(as_form(body)))
+    return committed_case(case, actor)
+
+
+VIEWING_BODY = Body("ViewingRequest", "マイナポータルでの閲覧停止の設定・解除", (
+    _version_field(),
+    Field("suspended", "boolean", "true で閲覧停止、false で解除", required=True),
+    Field("comment", "string", "コメント", max_length=2000),
+))
+
+
+@api_route("POST", "/cases/<int:case_id>/viewing", operation_id="setViewing",
+           summary="閲覧停止の設定・解除", response=CASE, body=VIEWING_BODY, errors=(403, 404, 409, 422))
+def set_viewing(actor: User, case_id: int, body: dict) -> dict:
+    case = visible_case(case_id, actor)
+    form = as_form(body)
+    operations.set_viewing_suspended(case, actor, suspended=forms.suspended_argument(form),
+                                     expected_version=body["version"], comment=forms.comment_argument(form))
+    return committed_case(case, actor)

@@ -1,0 +1,124 @@
+"""Saved filters (保存した絞り込み): a user's named query strings for the case lists.
+
+Each user has their own; nobody else sees, applies or deletes them. The query
+is checked against the list page's filter keys and values when saved, and is
+stored in one canonical order, so the same filters saved twice read the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qsl, urlencode
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from caseflow.cases.vocabulary import CaseStatus, Grade
+from caseflow.db import Base, UTCDateTime, utcnow
+from caseflow.errors import DomainError, NotFound
+from caseflow.users.models import User
+
+# The list page's sort orders (caseflow.cases.views.SORTS has one entry for each).
+SORT_KEYS = ("due", "-due", "detected", "-detected")
+
+_STATUSES = frozenset(s.value for s in CaseStatus)
+_GRADES = frozenset(g.value for g in Grade)
+
+# The list page's filter keys, in the order a saved query is written, each with its check.
+FILTER_KEYS = {
+    "status": _STATUSES.__contains__,
+    "grade": _GRADES.__contains__,
+    "program": str.isdigit,
+    "assignee": lambda v: v in ("me", "none") or v.isdigit(),
+    "batch": str.isdigit,
+    "overdue": lambda v: v == "1",
+    "sort": SORT_KEYS.__contains__,
+}
+# Not a filter: which page of the results was shown.
+_IGNORED_KEYS = {"page"}
+
+NAME_MAX = 50
+QUERY_MAX = 500
+MAX_PER_USER = 50
+
+
+class SavedFilter(Base):
+    """A named set of filters for the case list, owned by one user."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    query: Mapped[str] = mapped_column(sa.String(QUERY_MAX))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def args(self) -> dict[str, str]:
+        """The query as URL parameters, for url_for()."""
+        return dict(parse_qsl(self.query))
+
+
+def normalize_query(query: str) -> str:
+    """The list query with only known filters, in canonical order; a DomainError for anything else.
+
+    Empty values (the list's「すべて」) and the page number are dropped.
+    """
+    values: dict[str, str] = {}
+    for key, value in parse_qsl(query or "", keep_blank_values=True):
+        if key in _IGNORED_KEYS or not value:
+            continue
+        check = FILTER_KEYS.get(key)
+        if check is None or key in values or len(value) > 40 or not check(value):
+            raise DomainError("保存できない絞り込み条件が含まれています。一覧を開き直してから保存してください。")
+        values[key] = value
+    return urlencode([(key, values[key]) for key in FILTER_KEYS if key in values])
+
+
+def saved_filters_of(session: Session, user: User) -> list[SavedFilter]:
+    """The user's own saved filters, by name."""
+    return list(session.scalars(
+        sa.select(SavedFilter).where(SavedFilter.user_id == user.id).order_by(SavedFilter.name, SavedFilter.id)))
+
+
+def save_filter(session: Session, actor: User, *, name: str | None, query: str | None) -> SavedFilter:
+    """Save the list's current filters under ``name`` for ``actor``; saving a name again replaces its filters."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("保存する絞り込みの名前を入力してください。")
+    if len(name) > NAME_MAX:
+        raise DomainError(f"名前は{NAME_MAX}文字以内で入力してください。")
+    normalized = normalize_query(query or "")
+    if not normalized:
+        raise DomainError("絞り込み条件がありません。条件を選んで「絞り込む」を押してから保存してください。")
+    existing = session.scalars(
+        sa.select(SavedFilter).where(SavedFilter.user_id == actor.id, SavedFilter.name == name)).one_or_none()
+    if existing is not None:
+        existing.query = normalized
+        session.flush()
+        return existing
+    count = session.scalar(sa.select(sa.func.count(SavedFilter.id)).where(SavedFilter.user_id == actor.id))
+    if count >= MAX_PER_USER:
+        raise DomainError(f"保存できる絞り込みは{MAX_PER_USER}件までです。不要なものを削除してください。")
+    saved = SavedFilter(user_id=actor.id, name=name, query=normalized)
+    session.add(saved)
+    session.flush()
+    return saved
+
+
+def get_own_filter(session: Session, actor: User, filter_id: int) -> SavedFilter:
+    """One of ``actor``'s saved filters; anyone else's is 'not found'."""
+    saved = session.scalars(
+        sa.select(SavedFilter).where(SavedFilter.id == filter_id, SavedFilter.user_id == actor.id)).one_or_none()
+    if saved is None:
+        raise NotFound("保存した絞り込みが見つかりません。")
+    return saved
+
+
+def delete_filter(session: Session, actor: User, filter_id: int) -> str:
+    """Delete one of ``actor``'s saved filters; returns its name."""
+    saved = get_own_filter(session, actor, filter_id)
+    session.delete(saved)
+    session.flush()
+    return saved.name

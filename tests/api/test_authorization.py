@@ -1,0 +1,80 @@
+"""The authorisation matrix of the JSON API: the UI's matrix (tests/test_authorization_matrix.py),
+its world and its expectations, with a token in place of a login.
+
+Each endpoint is declared with who may use it, as the UI's routes are, and must give the
+UI's answer: the same actors allowed, the others denied (403, or 404 for a case they may
+not see); without a token, 401 where the UI sends the user to the login page.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from caseflow.api.errors import API_PREFIX
+from tests.api.conftest import bearer
+from tests.test_authorization_matrix import ACTORS, LOGGED_IN, SEES_A, STAFF_A, Route, _expected, route
+
+API_ROUTES: tuple[Route, ...] = (
+    route("api.openapi_document", "GET", set(ACTORS), lambda w: f"{API_PREFIX}/openapi.json", public=True),
+    route("api.list_cases", "GET", LOGGED_IN, lambda w: f"{API_PREFIX}/cases"),
+    route("api.get_case", "GET", SEES_A, lambda w: f"{API_PREFIX}/cases/{w.verifying.id}"),
+    route("api.fire_transition", "POST", STAFF_A,
+          lambda w: f"{API_PREFIX}/cases/{w.detected.id}/transitions/start_verification",
+          lambda w: {"version": w.detected.version}),
+    route("api.add_comment", "POST", SEES_A, lambda w: f"{API_PREFIX}/cases/{w.verifying.id}/comments",
+          lambda w: {"comment": "確認しました。"}),
+    route("api.propose_correction", "POST", STAFF_A, lambda w: f"{API_PREFIX}/cases/{w.confirmed.id}/correction",
+          lambda w: {"version": w.confirmed.version, "wrong_number_removed": True, "outcome": "unlinked"}),
+    # The pending correction was proposed by the caseworker: the supervisor is the second person.
+    route("api.approve_correction", "POST", {"supervisor"},
+          lambda w: f"{API_PREFIX}/cases/{w.pending.id}/correction/approve",
+          lambda w: {"version": w.pending.version}),
+    route("api.return_correction", "POST", {"supervisor"},
+          lambda w: f"{API_PREFIX}/cases/{w.pending.id}/correction/return",
+          lambda w: {"version": w.pending.version, "comment": "照会結果を添付してください。"}),
+    route("api.refer_case", "POST", STAFF_A, lambda w: f"{API_PREFIX}/cases/{w.verifying.id}/referrals",
+          lambda w: {"version": w.verifying.version, "to": w.ministry.id, "question": "ご確認ください。"}),
+    route("api.answer_referral", "POST", {"ministry"},
+          lambda w: f"{API_PREFIX}/cases/{w.referral.case_id}/referrals/answer",
+          lambda w: {"version": w.referral.case.version, "answer": "確認しました。"}),
+    route("api.set_viewing", "POST", STAFF_A, lambda w: f"{API_PREFIX}/cases/{w.confirmed.id}/viewing",
+          lambda w: {"version": w.confirmed.version, "suspended": not w.confirmed.viewing_suspended}),
+)
+
+
+def _outcome(response) -> str:
+    """What the program met: 401 is the API's "log in first"; a refused input (409, 422) still
+    means the action was open to the actor."""
+    if response.status_code == 401:
+        return "login"
+    if response.status_code in (403, 404):
+        return "denied"
+    if response.status_code < 400 or response.status_code in (409, 422):
+        return "ok"
+    return f"status {response.status_code}"
+
+
+CASES = [pytest.param(entry, actor, id=f"{entry.method} {entry.endpoint} {actor}")
+         for entry in API_ROUTES for actor in ACTORS]
+
+
+@pytest.mark.parametrize(("entry", "actor"), CASES)
+def test_api_matrix(world, client, make_token, entry: Route, actor: str):
+    user = world.actors[actor]
+    headers = bearer(make_token(user)) if user is not None else {}
+    response = client.open(entry.path(world), method=entry.method, headers=headers,
+                           json=entry.data(world) if entry.data else None)
+    assert response.mimetype == "application/json"
+    assert _outcome(response) == _expected(entry, actor), response.get_data(as_text=True)[:300]
+
+
+def test_every_api_route_is_in_the_matrix(app):
+    listed = {(entry.endpoint, entry.method) for entry in API_ROUTES}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api."):
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.endpoint, method) not in listed:
+                missing.append(f"{method} {rule.rule} ({rule.endpoint})")
+    assert not missing, "API routes without an authorisation entry: " + ", ".join(missing)

@@ -1,0 +1,249 @@
+"""The authorisation matrix: role × own or other organisation × action → allowed or denied.
+
+Kept as data (ROUTES below) and run against every route of the application: a route that
+is not in the table fails the coverage test, so a new page cannot be added without saying
+who may use it. Each (route, actor) pair runs on a fresh world of its own (rolled back).
+
+Outcomes: ``ok`` (2xx or a redirect that is not to the login page), ``denied`` (403 or 404:
+another organisation's case is "not found", never "forbidden"), ``login`` (anonymous users
+are sent to the login page).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+
+from caseflow.api.operations import issue_token
+from caseflow.cases import operations as case_operations
+from caseflow.cases.filters import save_filter
+from caseflow.cases.vocabulary import CaseStatus, CorrectionOutcome
+from caseflow.core.japanese import today_jst
+from caseflow.extensions import db
+from caseflow.inspections.models import BatchStatus, InspectionBatch
+from caseflow.inspections.operations import batch_directory
+from caseflow.jobs.operations import create_job
+from caseflow.letters import operations as letter_operations
+from caseflow.letters.models import Letter, LetterKind, PrintRun, PrintRunLetter, PrintRunStatus
+from caseflow.organizations.models import OrganizationKind
+from caseflow.routing import operations as routing
+from caseflow.users.models import Role
+from tests.conftest import csrf_token, login
+
+ACTORS = ("caseworker", "supervisor", "other_caseworker", "ministry", "other_ministry", "digital", "admin",
+          "anonymous")
+# Who may see the cases of agency A (program of ministry M): its staff, M's officers, the Digital Agency.
+SEES_A = {"caseworker", "supervisor", "ministry", "digital"}
+STAFF_A = {"caseworker", "supervisor"}
+LOGGED_IN = set(ACTORS) - {"anonymous"}
+AGENCY_STAFF = {"caseworker", "supervisor", "other_caseworker"}
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    method: str
+    allowed: frozenset[str]
+    path: object  # world -> URL path
+    data: object = None  # world -> form data (POST)
+    public: bool = False  # anonymous users may use it too
+
+
+def route(endpoint: str, method: str, allowed: set[str], path, data=None, public: bool = False) -> Route:
+    return Route(endpoint, method, frozenset(allowed), path, data, public)
+
+
+ROUTES: tuple[Route, ...] = (
+    route("core.index", "GET", LOGGED_IN, lambda w: "/"),
+    route("core.healthz", "GET", set(ACTORS), lambda w: "/healthz", public=True),
+    route("auth.login", "GET", set(ACTORS), lambda w: "/login", public=True),
+    route("auth.login", "POST", set(ACTORS), lambda w: "/login", lambda w: {"login": "nobody", "password": "x"},
+          public=True),
+    route("auth.logout", "POST", LOGGED_IN, lambda w: "/logout", lambda w: {}),
+    route("cases.case_list", "GET", LOGGED_IN, lambda w: "/cases/"),
+    route("cases.my_queue", "GET", LOGGED_IN, lambda w: "/cases/mine"),
+    route("cases.case_detail", "GET", SEES_A, lambda w: f"/cases/{w.verifying.id}"),
+    route("cases.fire_transition", "POST", STAFF_A, lambda w: f"/cases/{w.detected.id}/transitions/start_verification",
+          lambda w: {"version": w.detected.version}),
+    route("cases.add_comment", "POST", SEES_A, lambda w: f"/cases/{w.verifying.id}/comments",
+          lambda w: {"comment": "確認しました。"}),
+    route("cases.claim", "POST", STAFF_A, lambda w: f"/cases/{w.detected.id}/claim",
+          lambda w: {"version": w.detected.version}),
+    route("cases.release", "POST", {"caseworker"}, lambda w: f"/cases/{w.verifying.id}/release",
+          lambda w: {"version": w.verifying.version}),
+    route("cases.reassign", "POST", {"supervisor"}, lambda w: f"/cases/{w.verifying.id}/reassign",
+          lambda w: {"version": w.verifying.version, "to": w.actors["supervisor"].id}),
+    route("cases.bulk_assign", "POST", {"supervisor"}, lambda w: "/cases/bulk-assign",
+          lambda w: {"case_id": w.detected.id, "to": w.actors["caseworker"].id, "return_to": "list"}),
+    route("cases.supervision", "GET", {"supervisor"}, lambda w: "/cases/supervision"),
+    route("cases.save_filter", "POST", LOGGED_IN, lambda w: "/cases/filters",
+          lambda w: {"name": "検出のみ", "query": "status=detected", "return_to": "list"}),
+    route("cases.delete_filter", "POST", {"caseworker"}, lambda w: f"/cases/filters/{w.saved_filter.id}/delete",
+          lambda w: {"return_to": "list"}),
+    route("cases.propose_correction", "POST", STAFF_A, lambda w: f"/cases/{w.confirmed.id}/correction",
+          lambda w: {"version": w.confirmed.version, "wrong_number_removed": "1", "outcome": "unlinked"}),
+    route("cases.return_correction", "POST", {"supervisor"}, lambda w: f"/cases/{w.pending.id}/correction/return",
+          lambda w: {"version": w.pending.version, "comment": "照会結果を添付してください。"}),
+    route("cases.set_viewing", "POST", STAFF_A, lambda w: f"/cases/{w.confirmed.id}/viewing",
+          lambda w: {"version": w.confirmed.version, "suspended": "0" if w.confirmed.viewing_suspended else "1"}),
+    route("letters.set_recipient", "POST", STAFF_A, lambda w: f"/cases/{w.corrected.id}/recipient",
+          lambda w: {"version": w.corrected.version, "recipient_name": "山田　太郎",
+                     "recipient_postal_code": "030-0801", "recipient_address": "青森県青森市新町一丁目1番1号"}),
+    route("letters.preview", "GET", STAFF_A, lambda w: f"/cases/{w.corrected.id}/letters/preview?kind=apology"),
+    route("letters.issue", "POST", STAFF_A, lambda w: f"/cases/{w.corrected.id}/letters",
+          lambda w: {"version": w.corrected.version, "kind": "apology"}),
+    route("letters.reprint", "POST", STAFF_A, lambda w: f"/letters/{w.letter.id}/reprint", lambda w: {}),
+    route("letters.void", "POST", STAFF_A, lambda w: f"/letters/{w.letter.id}/void", lambda w: {"reason": "宛名誤り"}),
+    route("letters.returned", "POST", STAFF_A, lambda w: f"/letters/{w.letter.id}/returned",
+          lambda w: {"reason": "unknown_address", "returned_on": today_jst().isoformat()}),
+    route("letters.runs", "GET", AGENCY_STAFF, lambda w: "/letters/runs"),
+    route("letters.runs", "POST", AGENCY_STAFF, lambda w: "/letters/runs", lambda w: {"program": "", "kind": ""}),
+    route("letters.run_detail", "GET", STAFF_A, lambda w: f"/letters/runs/{w.run.id}"),
+    route("letters.run_file", "GET", STAFF_A, lambda w: f"/letters/runs/{w.run.id}/files/manifest"),
+    route("letters.run_step", "POST", STAFF_A, lambda w: f"/letters/runs/{w.run.id}/printed", lambda w: {}),
+    route("routing.refer", "POST", STAFF_A, lambda w: f"/cases/{w.verifying.id}/referrals",
+          lambda w: {"version": w.verifying.version, "to": w.ministry.id, "question": "ご確認ください。"}),
+    route("routing.answer", "POST", {"ministry"}, lambda w: f"/referrals/{w.referral.id}/answer",
+          lambda w: {"version": w.referral.case.version, "answer": "確認しました。"}),
+    route("routing.inbox", "GET", LOGGED_IN, lambda w: "/inbox"),
+    route("routing.mark_read", "POST", LOGGED_IN, lambda w: "/inbox/read", lambda w: {}),
+    route("inspections.batch_list", "GET", LOGGED_IN, lambda w: "/inspections/"),
+    route("inspections.new_batch", "GET", AGENCY_STAFF, lambda w: "/inspections/new"),
+    route("inspections.new_batch", "POST", AGENCY_STAFF, lambda w: "/inspections/new", lambda w: {"program": ""}),
+    route("inspections.batch_detail", "GET", STAFF_A | {"digital"}, lambda w: f"/inspections/{w.batch.id}"),
+    route("inspections.batch_result", "GET", STAFF_A | {"digital"}, lambda w: f"/inspections/{w.batch.id}/result.csv"),
+    route("jobs.job_detail", "GET", STAFF_A | {"admin"}, lambda w: f"/jobs/{w.job.id}"),
+    route("jobs.job_status", "GET", STAFF_A | {"admin"}, lambda w: f"/jobs/{w.job.id}/status"),
+    route("jobs.start_selftest", "POST", {"admin"}, lambda w: "/jobs/selftest", lambda w: {"count": "1"}),
+    route("api_tokens.tokens", "GET", LOGGED_IN, lambda w: "/account/tokens"),
+    route("api_tokens.issue", "POST", LOGGED_IN, lambda w: "/account/tokens", lambda w: {"name": "集計スクリプト"}),
+    route("api_tokens.revoke", "POST", {"caseworker"}, lambda w: f"/account/tokens/{w.token.id}/revoke",
+          lambda w: {}),
+)
+
+# Routes every user may read whatever their role: static files.
+UNCHECKED = {"static"}
+# The JSON API (a token, not a login) has its own matrix: tests/api/test_authorization.py.
+UNCHECKED_BLUEPRINTS = {"api"}
+
+
+@pytest.fixture
+def world(app, make_org, make_user, make_case, agency, ministry, program, caseworker, supervisor):
+    """Agency A with a case in each status that the routes act on; agency B; ministries M (the
+    program's) and M2; the Digital Agency; one user of each kind."""
+    agency.letterhead = dict(LETTERHEAD)
+    other_agency = make_org(name="別市")
+    other_ministry = make_org(OrganizationKind.MINISTRY, "別省")
+    digital = make_org(OrganizationKind.DIGITAL_AGENCY, "デジタル庁（テスト）")
+    actors = {
+        "caseworker": caseworker,
+        "supervisor": supervisor,
+        "other_caseworker": make_user(Role.CASEWORKER, org=other_agency),
+        "ministry": make_user(Role.MINISTRY_OFFICER, org=ministry),
+        "other_ministry": make_user(Role.MINISTRY_OFFICER, org=other_ministry),
+        "digital": make_user(Role.DIGITAL_AGENCY_OFFICER, org=digital),
+        "admin": make_user(Role.ADMINISTRATOR),
+        "anonymous": None,
+    }
+    world = SimpleNamespace(actors=actors, ministry=ministry)
+    world.detected = make_case(CaseStatus.DETECTED)
+    world.saved_filter = save_filter(db.session, caseworker, name="自分の検出", query="status=detected")
+    world.verifying = make_case(CaseStatus.VERIFYING)
+    world.confirmed = make_case(CaseStatus.CONFIRMED)
+    world.pending = make_case(CaseStatus.CONFIRMED)
+    case_operations.propose_correction(world.pending, caseworker, wrong_number_removed=True,
+                                       outcome=CorrectionOutcome.UNLINKED)
+    world.corrected = make_case(CaseStatus.CORRECTED)
+    letter_operations.set_recipient(world.corrected, caseworker, name="山田　太郎", postal_code="030-0801",
+                                    address="青森県青森市新町一丁目1番1号")
+    referred = make_case(CaseStatus.VERIFYING)
+    world.referral = routing.refer_case(caseworker, referred, to=ministry, question="ご確認ください。")
+    # A letter and a built print run, made directly: rendering is not what this test is about.
+    notified = make_case(CaseStatus.NOTIFIED)
+    world.letter = Letter(case=notified, organization_id=agency.id, kind=LetterKind.APOLOGY, fiscal_year=2026,
+                          serial=900, document_number="テ市民第900号", issued_on=today_jst(), issued_by_id=caseworker.id,
+                          snapshot={}, pdf=b"%PDF-1.7 test", sha256="0" * 64, pages=1, postal_code="030-0801")
+    db.session.add(world.letter)
+    db.session.flush()
+    world.run = PrintRun(organization_id=agency.id, status=PrintRunStatus.READY, created_by_id=caseworker.id,
+                         letters_count=1, pages_count=1)
+    db.session.add(world.run)
+    db.session.flush()
+    db.session.add(PrintRunLetter(print_run_id=world.run.id, letter_id=world.letter.id, position=1, pages=1))
+    folder = letter_operations.print_run_directory(app.instance_path, world.run.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    for filename in letter_operations.PRINT_RUN_FILES.values():
+        (folder / filename).write_bytes(b"test")
+    world.batch = InspectionBatch(agency_id=agency.id, program_id=program.id, created_by_id=caseworker.id,
+                                  status=BatchStatus.DONE, records_filename="r.csv", registry_filename="g.csv",
+                                  records_sha256="0" * 64, registry_sha256="1" * 64,
+                                  finished_at=dt.datetime.now(dt.UTC))
+    db.session.add(world.batch)
+    db.session.flush()
+    batch_folder = batch_directory(app.instance_path, world.batch.id)
+    batch_folder.mkdir(parents=True, exist_ok=True)
+    (batch_folder / "result.csv").write_text("record_id,grade,reason\n", encoding="utf-8")
+    world.job = create_job(db.session, "inspection", caseworker, {"batch_id": world.batch.id})
+    world.token, _plaintext = issue_token(db.session, caseworker, "集計スクリプト")
+    return world
+
+
+LETTERHEAD = {
+    "prefix": "テ市民", "issuer_title": "テスト市長", "issuer_name": "試験　太郎", "department": "テスト市 市民課",
+    "place": "本庁舎1階", "postal_code": "030-8555", "address": "青森県テスト市中央一丁目1番1号",
+    "phone": "017-000-0000", "hours": "平日 午前8時30分～午後5時",
+}
+
+
+def _outcome(response, entry: Route | None = None, logged_in: bool = True) -> str:
+    """What the user met. A refused input (401 wrong password, 409 stale, 422 domain refusal)
+    still means the action was open to them; a CSRF failure (400) or a crash is neither."""
+    response.close()  # downloads are streamed from files
+    if response.status_code in (403, 404):
+        return "denied"
+    if response.status_code in (301, 302, 303) and "/login" in response.headers.get("Location", ""):
+        # logging out ends on the login page: that is its success
+        return "ok" if entry is not None and entry.endpoint == "auth.logout" and logged_in else "login"
+    if response.status_code < 400 or response.status_code in (401, 409, 422):
+        return "ok"
+    return f"status {response.status_code}"
+
+
+def _expected(entry: Route, actor: str) -> str:
+    if actor == "anonymous" and not entry.public:
+        return "login"
+    return "ok" if actor in entry.allowed else "denied"
+
+
+CASES = [pytest.param(entry, actor, id=f"{entry.method} {entry.endpoint} {actor}")
+         for entry in ROUTES for actor in ACTORS]
+
+
+@pytest.mark.parametrize(("entry", "actor"), CASES)
+def test_matrix(world, client, entry: Route, actor: str):
+    user = world.actors[actor]
+    if user is not None:
+        assert _outcome(login(client, user)) == "ok"
+    path = entry.path(world)
+    if entry.method == "GET":
+        response = client.get(path)
+    else:
+        token = csrf_token(client, "/login" if user is None else "/cases/")
+        response = client.post(path, data={"csrf_token": token, **(entry.data(world) if entry.data else {})})
+    body = "" if response.direct_passthrough or response.mimetype != "text/html" else response.get_data(as_text=True)[:300]
+    assert _outcome(response, entry, user is not None) == _expected(entry, actor), body
+
+
+def test_every_route_is_in_the_matrix(app):
+    listed = {(entry.endpoint, entry.method) for entry in ROUTES}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in UNCHECKED or rule.endpoint.split(".")[0] in UNCHECKED_BLUEPRINTS:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.endpoint, method) not in listed:
+                missing.append(f"{method} {rule.rule} ({rule.endpoint})")
+    assert not missing, "routes without an authorisation entry: " + ", ".join(missing)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from caseflow.api.errors import error_response, is_api_request
 from caseflow.core.japanese import jst, wareki, ymd
-from caseflow.errors import DomainError
+from caseflow.errors import DomainError, NotFound, PermissionDenied
 from caseflow.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -84,3 +84,20 @@ def register_template_helpers(app: Flask) -> None:
         if request.endpoint and request.endpoint.startswith("cases."):
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def commit_or_flash(action) -> None:
+    """Run one operation for a page and commit once; its message, or the refusal, is flashed.
+
+    A refusal of access (403, 404) is not a message: it goes on as the error page.
+    """
+    try:
+        message = action()
+        db.session.commit()
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(message, "success")

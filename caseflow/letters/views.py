@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 
 from caseflow.cases import forms
 from caseflow.cases.access import STAFF_ROLES, get_visible_case
+from caseflow.core.views import commit_or_flash
 from caseflow.errors import DomainError, NotFound, PermissionDenied
 from caseflow.extensions import db
 from caseflow.letters import operations
@@ -44,22 +45,8 @@ def _kind(value: str | None) -> LetterKind:
         raise DomainError("通知文書の種類を選択してください。") from None
 
 
-def _commit(action) -> None:
-    """Run one operation and commit once; its message (or the refusal) is flashed."""
-    try:
-        message = action()
-        db.session.commit()
-    except (PermissionDenied, NotFound):
-        raise  # a 403 or 404 page, like every other refusal of access (core.views)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(message, "success")
-
-
 def _back_to_case(case_id: int, action) -> Response:
-    _commit(action)
+    commit_or_flash(action)
     return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="letters"))
 
 
@@ -229,5 +216,5 @@ def run_step(run_id: int, step: str):
         operation(db.session, current_user, run)
         return message
 
-    _commit(action)
+    commit_or_flash(action)
     return redirect(url_for("letters.run_detail", run_id=run_id))

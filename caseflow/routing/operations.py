@@ -9,30 +9,18 @@ caller commits once.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from caseflow.cases.access import STAFF_ROLES
 from caseflow.cases.models import Case, CaseEvent
-from caseflow.cases.operations import transitioned
+from caseflow.cases.operations import _check_version, _flush, _session, transitioned
 from caseflow.db import utcnow
-from caseflow.errors import STALE_MESSAGE, Conflict, DomainError, NotFound, PermissionDenied
+from caseflow.errors import DomainError, NotFound, PermissionDenied
 from caseflow.organizations.models import Organization, OrganizationKind
 from caseflow.routing.models import InboxItem, InboxKind, Referral, ReferralStatus
 from caseflow.users.models import Role, User
 
 MAX_TEXT = 2000
-
-
-def _session(case: Case) -> Session:
-    session = object_session(case)
-    if session is None:
-        raise RuntimeError("case is not attached to a session")
-    return session
-
-
-def _check_version(case: Case, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != case.version:
-        raise Conflict(STALE_MESSAGE)
 
 
 def _text(value: str | None, missing: str) -> str:
@@ -160,12 +148,6 @@ def _event(case: Case, actor: User, trigger: str, comment: str | None, **details
     _session(case).add(CaseEvent(case=case, actor_id=actor.id, trigger=trigger, from_status=case.status,
                                  to_status=case.status, comment=comment, details=details))
     case.updated_at = utcnow()  # bumps the version: a concurrent change conflicts
-
-
-def _flush(case: Case) -> None:
-    from caseflow.cases.operations import _flush as flush_case
-
-    flush_case(case)
 
 
 @transitioned.connect

@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 
 from caseflow.cases import forms
 from caseflow.cases.access import get_visible_case
-from caseflow.errors import DomainError, NotFound, PermissionDenied
+from caseflow.core.views import commit_or_flash
+from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization
 from caseflow.routing import operations
@@ -24,16 +25,7 @@ def _inbox_badge() -> dict:
 
 
 def _back_to_case(case_id: int, action) -> object:
-    try:
-        message = action()
-        db.session.commit()
-    except (PermissionDenied, NotFound):
-        raise  # a 403 or 404 page, like every other refusal of access (core.views)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(message, "success")
+    commit_or_flash(action)
     return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="routing"))
 
 

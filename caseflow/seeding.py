@@ -336,6 +336,7 @@ def _drive(case: Case, target: CaseStatus, staff: tuple[User, User], kind: str, 
     outcome = CorrectionOutcome.LINKED if kind != "other" else CorrectionOutcome.UNLINKED
     operations.propose_correction(case, caseworker, wrong_number_removed=True, outcome=outcome,
                                   linked_number=linked_number if outcome is CorrectionOutcome.LINKED else None,
+                                  query_facts=4, query_matches=1 if outcome is CorrectionOutcome.LINKED else 3,
                                   note="基本4情報で住基照会し、1人に特定。" if outcome is CorrectionOutcome.LINKED else
                                   "基本4情報での照会で複数人が該当したため、本人特定まで紐付けを保留。")
     operations.approve_correction(case, supervisor, comment="照会結果を確認しました。")

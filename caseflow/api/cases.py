@@ -443,6 +443,8 @@ CORRECTION_BODY = Body("CorrectionRequest", "訂正内容の登録（承認者�
     Field("linked_number", "string", "紐付けた正しい個人番号（outcome が linked のとき。応答では下4桁のみ）",
           max_length=40),
     Field("note", "string", "備考", max_length=2000),
+    Field("query_facts", "integer", "住基照会に用いた情報の数（4、または性別が不明なとき3）。linked のとき必須"),
+    Field("query_matches", "integer", "住基照会で該当した人数。linked は1人のときのみ"),
 ))
 
 

@@ -90,7 +90,19 @@ def correction_arguments(form: Mapping[str, str]) -> dict:
         "outcome": _enum(form, "outcome", CorrectionOutcome),
         "linked_number": _text(form, "linked_number", 40),
         "note": _text(form, "note"),
+        "query_facts": _integer(form, "query_facts", "住基照会に用いた情報"),
+        "query_matches": _integer(form, "query_matches", "該当人数"),
     }
+
+
+def _integer(form: Mapping[str, str], key: str, label: str) -> int | None:
+    value = (form.get(key) or "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise DomainError(f"{label}は数字で入力してください。") from None
 
 
 def comment_argument(form: Mapping[str, str]) -> str | None:

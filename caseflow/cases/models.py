@@ -165,6 +165,10 @@ class Correction(Base):
     wrong_number_removed: Mapped[bool]
     outcome: Mapped[CorrectionOutcome] = mapped_column(str_enum(CorrectionOutcome, "correction_outcome"))
     linked_number: Mapped[str | None] = mapped_column(sa.String(12))
+    # The resident-registry query behind it: how many facts (4, or 3 without sex) and how
+    # many people matched. Linking needs exactly one.
+    query_facts: Mapped[int | None]
+    query_matches: Mapped[int | None]
     note: Mapped[str | None] = mapped_column(sa.Text)
     proposed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -222,13 +222,17 @@ def propose_correction(
     outcome: CorrectionOutcome | None,
     linked_number: str | None = None,
     note: str | None = None,
+    query_facts: int | None = None,
+    query_matches: int | None = None,
     expected_version: int | None = None,
 ) -> Correction:
     """Record the correction made in the business system, for a supervisor to approve.
 
     The wrong number must have been removed; the right number is either linked
     (a valid My Number, different from the wrong one) or left unlinked until
-    the person is identified.
+    the person is identified. A linked number was found by a resident-registry query
+    with all four facts (three when the sex is not on record) that matched exactly one
+    person: with several, linking is refused until the person is identified.
     """
     _check_version(case, expected_version)
     _may_propose_correction(case, actor)
@@ -236,6 +240,7 @@ def propose_correction(
         raise DomainError("誤って紐付けられた個人番号を業務システムから削除したことを確認してください。")
     if not isinstance(outcome, CorrectionOutcome):
         raise DomainError("正しい個人番号を紐付けたか、紐付けずに保留したかを選択してください。")
+    _check_registry_query(case, outcome, query_facts, query_matches)
     number = None
     if outcome is CorrectionOutcome.LINKED:
         number = normalize_number(linked_number)
@@ -252,6 +257,8 @@ def propose_correction(
         wrong_number_removed=True,
         outcome=outcome,
         linked_number=number,
+        query_facts=query_facts,
+        query_matches=query_matches,
         note=(note or "").strip() or None,
         proposed_by_id=actor.id,
         proposed_by=actor,
@@ -260,6 +267,25 @@ def propose_correction(
     _record(case, actor, "propose_correction", note, outcome=outcome.value)
     _flush(case)
     return correction
+
+
+def _check_registry_query(case: Case, outcome: CorrectionOutcome | None, facts: int | None,
+                          matches: int | None) -> None:
+    if facts is not None and facts not in (3, 4):
+        raise DomainError("住基照会に用いた情報は、基本4情報または3情報（性別を除く）から選んでください。")
+    if facts == 3 and (case.record_sex is not None or case.registry_sex is not None):
+        raise DomainError("性別が分かっているため、住基照会は基本4情報で行ってください（3情報は性別が不明な場合のみ）。")
+    if matches is not None and matches < 0:
+        raise DomainError("該当人数は0以上で入力してください。")
+    if outcome is not CorrectionOutcome.LINKED:
+        return
+    if facts is None or matches is None:
+        raise DomainError("正しい番号を紐付けた場合は、住基照会に用いた情報と該当人数を入力してください。")
+    if matches == 0:
+        raise DomainError("住基照会で該当者がいないため、紐付けできません。照会内容を確認するか、紐付けずに保留してください。")
+    if matches > 1:
+        raise DomainError(f"住基照会で{matches}人が該当したため、本人を特定するまで紐付けできません。"
+                          "「紐付けなし（本人特定まで保留）」を選んでください。")
 
 
 def approve_correction(case: Case, actor: User, *, comment: str | None = None,

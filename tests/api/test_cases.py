@@ -279,8 +279,8 @@ def test_propose_then_approve_by_another_supervisor(api_as, make_case, make_user
     right_number = valid_number(77_000_000_001)
     proposer = api_as(supervisor)
     response = proposer("POST", f"/api/v1/cases/{case.id}/correction", {
-        "version": case.version, "wrong_number_removed": True, "outcome": "linked",
-        "linked_number": right_number, "note": "4情報で照会し1人に特定"})
+        "version": case.version, "wrong_number_removed": True, "outcome": "linked", "query_facts": 4,
+        "query_matches": 1, "linked_number": right_number, "note": "4情報で照会し1人に特定"})
     body = conforms(response, "Case")
     assert body["corrections"][0]["status"] == "proposed"
     assert body["corrections"][0]["masked_linked_number"] == "●●●●●●●●" + right_number[-4:]
@@ -313,7 +313,8 @@ def test_a_proposal_is_checked_and_can_be_returned(api_as, make_case, caseworker
     assert _error(response, 422)["message"] == (
         "誤って紐付けられた個人番号を業務システムから削除したことを確認してください。")
     response = api("POST", f"/api/v1/cases/{case.id}/correction", {
-        "version": case.version, "wrong_number_removed": True, "outcome": "linked", "linked_number": "123456789012"})
+        "version": case.version, "wrong_number_removed": True, "outcome": "linked", "query_facts": 4,
+        "query_matches": 1, "linked_number": "123456789012"})
     assert _error(response, 422)["message"] == "紐付ける個人番号に誤りがあります：個人番号の検査用数字が一致しません。"
     body = api("POST", f"/api/v1/cases/{case.id}/correction",
                {"version": case.version, "wrong_number_removed": True, "outcome": "unlinked"}).json
@@ -425,8 +426,8 @@ def test_responses_never_carry_a_full_my_number(api_as, make_case, caseworker, s
     api = api_as(caseworker)
     texts = []
     body = api("POST", f"/api/v1/cases/{case.id}/correction", {
-        "version": case.version, "wrong_number_removed": True, "outcome": "linked", "linked_number": right_number,
-        "note": f"正しい番号 {right_number[:4]}-{right_number[4:8]}-{right_number[8:]} で照会"}).json
+        "version": case.version, "wrong_number_removed": True, "outcome": "linked", "query_facts": 4,
+        "query_matches": 1, "linked_number": right_number, "note": f"正しい番号 {right_number[:4]}-{right_number[4:8]}-{right_number[8:]} で照会"}).json
     response = api("POST", f"/api/v1/cases/{case.id}/comments",
                    {"comment": f"誤って登録されていた {case.registered_number} を削除"})
     texts.append(response.get_data(as_text=True))

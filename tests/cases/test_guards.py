@@ -99,15 +99,46 @@ def test_linked_number_must_be_a_valid_and_different_number(make_case, caseworke
     case = make_case(CaseStatus.CONFIRMED)
     with pytest.raises(DomainError, match="検査用数字") as refused:
         operations.propose_correction(case, caseworker, wrong_number_removed=True,
-                                      outcome=CorrectionOutcome.LINKED, linked_number="123456789019")
+                                      outcome=CorrectionOutcome.LINKED, linked_number="123456789019",
+                                      query_facts=4, query_matches=1)
     assert "123456789019" not in refused.value.message  # never echo a number back
     with pytest.raises(DomainError, match="同じ"):
         operations.propose_correction(case, caseworker, wrong_number_removed=True,
-                                      outcome=CorrectionOutcome.LINKED, linked_number=case.registered_number)
+                                      outcome=CorrectionOutcome.LINKED, linked_number=case.registered_number,
+                                      query_facts=4, query_matches=1)
     correction = operations.propose_correction(case, caseworker, wrong_number_removed=True,
                                                outcome=CorrectionOutcome.LINKED,
-                                               linked_number="１２３４５６７８９０１８")
+                                               linked_number="１２３４５６７８９０１８", query_facts=4, query_matches=1)
     assert correction.linked_number == "123456789018"
+    assert (correction.query_facts, correction.query_matches) == (4, 1)
+
+
+@pytest.mark.parametrize(("facts", "matches", "refusal"), [
+    (None, None, "住基照会に用いた情報と該当人数"),
+    (4, 2, "2人が該当したため、本人を特定するまで紐付けできません"),
+    (4, 0, "該当者がいない"),
+    (3, 1, "3情報は性別が不明な場合のみ"),  # the case's records carry the sex
+    (5, 1, "基本4情報または3情報"),
+])
+def test_linking_needs_a_registry_query_that_found_exactly_one_person(make_case, caseworker, facts, matches,
+                                                                       refusal):
+    case = make_case(CaseStatus.CONFIRMED)
+    with pytest.raises(DomainError, match=refusal):
+        operations.propose_correction(case, caseworker, wrong_number_removed=True, outcome=CorrectionOutcome.LINKED,
+                                      linked_number="123456789018", query_facts=facts, query_matches=matches)
+    assert case.corrections == []
+    # several people matched: the number stays unlinked until the person is identified
+    kept = operations.propose_correction(case, caseworker, wrong_number_removed=True,
+                                         outcome=CorrectionOutcome.UNLINKED, query_facts=4, query_matches=2)
+    assert kept.linked_number is None and kept.query_matches == 2
+
+
+def test_three_facts_are_enough_when_the_sex_is_not_on_record(make_case, caseworker):
+    case = make_case(CaseStatus.CONFIRMED, record_sex=None, registry_sex=None)
+    correction = operations.propose_correction(case, caseworker, wrong_number_removed=True,
+                                               outcome=CorrectionOutcome.LINKED, linked_number="123456789018",
+                                               query_facts=3, query_matches=1)
+    assert correction.query_facts == 3
 
 
 def test_only_one_pending_correction(make_case, caseworker):
@@ -170,7 +201,8 @@ def test_returned_correction_cannot_be_approved_until_proposed_again(make_case, 
     with pytest.raises(DomainError, match="承認待ちの訂正内容がありません"):
         operations.approve_correction(case, supervisor)
     operations.propose_correction(case, caseworker, wrong_number_removed=True, outcome=CorrectionOutcome.LINKED,
-                                  linked_number=valid_number(424242), note="4情報で照会し1人に特定")
+                                  linked_number=valid_number(424242), note="4情報で照会し1人に特定",
+                                  query_facts=4, query_matches=1)
     operations.approve_correction(case, supervisor)
     assert case.status is CaseStatus.CORRECTED
 

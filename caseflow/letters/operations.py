@@ -20,15 +20,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from caseflow.cases.access import STAFF_ROLES, is_agency_staff, visible_cases_clause
-from caseflow.cases.models import Case, CaseEvent
-from caseflow.cases.operations import fire
+from caseflow.cases.models import Case
+from caseflow.cases.operations import _check_version, _flush, _record, fire
 from caseflow.cases.vocabulary import CaseStatus, NotificationMethod, ViewedOnPortal
-from caseflow.core.japanese import today_jst
+from caseflow.core.japanese import JST, today_jst
 from caseflow.db import utcnow
-from caseflow.errors import STALE_MESSAGE, Conflict, DomainError, NotFound, PermissionDenied
+from caseflow.errors import DomainError, NotFound, PermissionDenied
 from caseflow.letters.models import (
     DocumentNumberSequence,
     Letter,
@@ -106,8 +106,7 @@ def set_recipient(case: Case, actor: User, *, name: str | None, postal_code: str
                   address: str | None, expected_version: int | None = None) -> None:
     """Record where the case's letters go (送付先). Each part is checked; see recipient_problems."""
     _require_staff(actor, case)
-    if expected_version is not None and expected_version != case.version:
-        raise Conflict(STALE_MESSAGE)
+    _check_version(case, expected_version)
     name = " ".join((name or "").split()) or None
     lines = [line.strip() for line in (address or "").splitlines() if line.strip()]
     problems = []
@@ -125,11 +124,8 @@ def set_recipient(case: Case, actor: User, *, name: str | None, postal_code: str
     case.recipient_name = name
     case.recipient_postal_code = code
     case.recipient_address = "\n".join(lines) or None
-    session = _session(case)
-    session.add(CaseEvent(case=case, actor_id=actor.id, trigger="set_recipient", from_status=case.status,
-                          to_status=case.status, details={}))
-    case.updated_at = utcnow()
-    session.flush()
+    _record(case, actor, "set_recipient")
+    _flush(case)
 
 
 def recipient_problems(case: Case) -> list[str]:
@@ -169,7 +165,7 @@ def _letterhead(organization: Organization) -> dict:
 def _event_day(case: Case, trigger: str) -> dt.date | None:
     for event in reversed(case.events):
         if event.trigger == trigger:
-            return event.created_at.astimezone(dt.timezone(dt.timedelta(hours=9))).date()
+            return event.created_at.astimezone(JST).date()
     return None
 
 
@@ -276,8 +272,7 @@ def issue_letter(session: Session, actor: User, case: Case, kind: LetterKind, *,
     """Issue a letter: number it, render and store the PDF with its SHA-256 and snapshot, and
     record the notification (a corrected case moves to 通知済 through the state machine)."""
     _require_staff(actor, case)
-    if expected_version is not None and expected_version != case.version:
-        raise Conflict(STALE_MESSAGE)
+    _check_version(case, expected_version)
     if not may_issue(case):
         raise DomainError(f"この案件は現在「{case.status.label}」です。通知文書は、訂正が承認された案件"
                           "（訂正済・通知済）についてのみ発行できます。")
@@ -309,7 +304,7 @@ def issue_letter(session: Session, actor: User, case: Case, kind: LetterKind, *,
         fire(case, "notify", actor, notified_on=issued_on, notification_method=NotificationMethod.MAIL,
              comment=f"{kind.label}（{document_number}）を発行", letter=details)
     else:
-        _event(case, actor, "issue_letter", details)
+        _record(case, actor, "issue_letter", **details)
     session.flush()
     return letter
 
@@ -320,7 +315,7 @@ def reprint_letter(session: Session, actor: User, letter: Letter) -> bytes:
     if letter.status is LetterStatus.VOIDED:
         raise DomainError("無効にした通知文書は再印刷できません。")
     letter.reprints += 1
-    _event(letter.case, actor, "reprint_letter", {"letter_id": letter.id, "document_number": letter.document_number})
+    _record(letter.case, actor, "reprint_letter", letter_id=letter.id, document_number=letter.document_number)
     session.flush()
     return letter.pdf
 
@@ -337,8 +332,7 @@ def void_letter(session: Session, actor: User, letter: Letter, *, reason: str | 
     letter.voided_at = utcnow()
     letter.voided_by_id = actor.id
     letter.void_reason = reason
-    _event(letter.case, actor, "void_letter", {"letter_id": letter.id, "document_number": letter.document_number},
-           comment=reason)
+    _record(letter.case, actor, "void_letter", reason, letter_id=letter.id, document_number=letter.document_number)
     session.flush()
 
 
@@ -357,24 +351,9 @@ def record_returned(session: Session, actor: User, letter: Letter, *, reason: Re
     letter.returned_on = returned_on
     letter.return_reason = reason
     letter.return_note = (note or "").strip() or None
-    _event(letter.case, actor, "letter_returned",
-           {"letter_id": letter.id, "document_number": letter.document_number, "reason": reason.value},
-           comment=letter.return_note)
+    _record(letter.case, actor, "letter_returned", letter.return_note, letter_id=letter.id,
+            document_number=letter.document_number, reason=reason.value)
     session.flush()
-
-
-def _session(case: Case) -> Session:
-    session = object_session(case)
-    if session is None:
-        raise RuntimeError("case is not attached to a session")
-    return session
-
-
-def _event(case: Case, actor: User | None, trigger: str, details: dict, comment: str | None = None) -> None:
-    _session(case).add(CaseEvent(case=case, actor_id=actor.id if actor else None, trigger=trigger,
-                                 from_status=case.status, to_status=case.status, comment=comment,
-                                 details=details))
-    case.updated_at = utcnow()  # bumps the version: a concurrent change to the case conflicts
 
 
 # --- print runs --------------------------------------------------------------------------------------
@@ -520,8 +499,7 @@ def mark_mailed(session: Session, actor: User, run: PrintRun) -> None:
     run.mailed_by_id = actor.id
     for entry in run.entries:
         if entry.held_reason is None:
-            _event(entry.letter.case, actor, "letter_mailed",
-                   {"letter_id": entry.letter_id, "document_number": entry.letter.document_number,
-                    "print_run_id": run.id})
+            _record(entry.letter.case, actor, "letter_mailed", letter_id=entry.letter_id,
+                    document_number=entry.letter.document_number, print_run_id=run.id)
     session.flush()
 

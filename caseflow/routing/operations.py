@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from caseflow.cases.access import STAFF_ROLES
-from caseflow.cases.models import Case, CaseEvent
-from caseflow.cases.operations import _check_version, _flush, _session, transitioned
+from caseflow.cases.models import Case
+from caseflow.cases.operations import _check_version, _flush, _record, _session, transitioned
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, NotFound, PermissionDenied
 from caseflow.organizations.models import Organization, OrganizationKind
@@ -96,7 +96,7 @@ def refer_case(actor: User, case: Case, *, to: Organization, question: str | Non
     session.add(referral)
     case.holder_id = to.id if to.id != case.agency_id else None
     session.flush()
-    _event(case, actor, "refer", question, referral_id=referral.id, to=to.name)
+    _record(case, actor, "refer", question, referral_id=referral.id, to=to.name)
     _deliver(session, to, case, InboxKind.REFERRAL, f"{holder.name}から照会がありました：{_short(question)}")
     _flush(case)
     return referral
@@ -117,7 +117,7 @@ def answer_referral(actor: User, referral: Referral, *, answer: str | None,
     referral.answered_at = utcnow()
     back = referral.from_organization
     case.holder_id = back.id if back.id != case.agency_id else None
-    _event(case, actor, "answer_referral", referral.answer, referral_id=referral.id, to=back.name)
+    _record(case, actor, "answer_referral", referral.answer, referral_id=referral.id, to=back.name)
     _deliver(_session(case), back, case, InboxKind.ANSWER,
              f"{referral.to_organization.name}から照会への回答がありました：{_short(referral.answer)}")
     _flush(case)
@@ -142,12 +142,6 @@ def _short(text: str, limit: int = 60) -> str:
 
 def _deliver(session: Session, organization: Organization, case: Case, kind: InboxKind, message: str) -> None:
     session.add(InboxItem(organization_id=organization.id, case=case, kind=kind, message=message))
-
-
-def _event(case: Case, actor: User, trigger: str, comment: str | None, **details) -> None:
-    _session(case).add(CaseEvent(case=case, actor_id=actor.id, trigger=trigger, from_status=case.status,
-                                 to_status=case.status, comment=comment, details=details))
-    case.updated_at = utcnow()  # bumps the version: a concurrent change conflicts
 
 
 @transitioned.connect

@@ -39,9 +39,11 @@ def create_app(config: dict | None = None) -> Flask:
     from caseflow.cases.views import bp as cases_bp
     from caseflow.core.views import bp as core_bp
     from caseflow.core.views import register_error_handlers, register_template_helpers
+    from caseflow.dashboards.views import bp as dashboards_bp
     from caseflow.inspections.views import bp as inspections_bp
     from caseflow.jobs.views import bp as jobs_bp
     from caseflow.letters.views import bp as letters_bp
+    from caseflow.reports.views import bp as reports_bp
     from caseflow.routing.views import bp as routing_bp
     from caseflow.users.views import bp as auth_bp
 
@@ -54,6 +56,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(routing_bp)
     app.register_blueprint(api_blueprint())
     app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(dashboards_bp)
+    app.register_blueprint(reports_bp)
     register_error_handlers(app)
     register_template_helpers(app)
     return app

@@ -170,11 +170,13 @@ def _register_area_commands() -> None:
     from caseflow.inspections.cli import inspect_command
     from caseflow.letters.cli import letters
     from caseflow.matching.cli import grade_command
+    from caseflow.reports.cli import report
 
     main.add_command(cases)
     main.add_command(grade_command)
     main.add_command(inspect_command)
     main.add_command(letters)
+    main.add_command(report)
 
 
 _register_area_commands()

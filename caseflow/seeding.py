@@ -68,7 +68,7 @@ def demo_password() -> str:
 
 
 def load_reference(session: Session, summary: SeedSummary | None = None) -> SeedSummary:
-    """Organisations and the 24 programs of the 2023 inspection with their ministries."""
+    """Organisations, the 24 programs of the 2023 inspection with their ministries, and its published figures."""
     summary = summary or SeedSummary()
     orgs = {o.code: o for o in session.scalars(sa.select(Organization))}
     for row in _rows("organizations.csv"):
@@ -99,6 +99,10 @@ def load_reference(session: Session, summary: SeedSummary | None = None) -> Seed
         program.ministry_id = ministry.id
         program.code = codes[row["program_name"]]
     session.flush()
+    # The 2023 published figures, as aggregate data for the reports (replaced if loaded before).
+    from caseflow.reports.published import import_published
+
+    import_published(session, SEED_DIR / "programs_2023_inspection.csv", "2023")
     return summary
 
 

@@ -29,6 +29,7 @@ from caseflow.jobs.operations import create_job
 from caseflow.letters import operations as letter_operations
 from caseflow.letters.models import Letter, LetterKind, PrintRun, PrintRunLetter, PrintRunStatus
 from caseflow.organizations.models import OrganizationKind
+from caseflow.reports.snapshots import take_snapshot
 from caseflow.routing import operations as routing
 from caseflow.users.models import Role
 from tests.conftest import csrf_token, login
@@ -40,6 +41,7 @@ SEES_A = {"caseworker", "supervisor", "ministry", "digital"}
 STAFF_A = {"caseworker", "supervisor"}
 LOGGED_IN = set(ACTORS) - {"anonymous"}
 AGENCY_STAFF = {"caseworker", "supervisor", "other_caseworker"}
+REPORTERS = LOGGED_IN - {"admin"}
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,12 @@ class Route:
     path: object  # world -> URL path
     data: object = None  # world -> form data (POST)
     public: bool = False  # anonymous users may use it too
+    variant: str = ""  # tells apart two entries of one route (e.g. with another query)
 
 
-def route(endpoint: str, method: str, allowed: set[str], path, data=None, public: bool = False) -> Route:
-    return Route(endpoint, method, frozenset(allowed), path, data, public)
+def route(endpoint: str, method: str, allowed: set[str], path, data=None, public: bool = False,
+          variant: str = "") -> Route:
+    return Route(endpoint, method, frozenset(allowed), path, data, public, variant)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -122,6 +126,19 @@ ROUTES: tuple[Route, ...] = (
     route("api_tokens.issue", "POST", LOGGED_IN, lambda w: "/account/tokens", lambda w: {"name": "集計スクリプト"}),
     route("api_tokens.revoke", "POST", {"caseworker"}, lambda w: f"/account/tokens/{w.token.id}/revoke",
           lambda w: {}),
+    route("dashboards.dashboard", "GET", LOGGED_IN, lambda w: "/dashboard/"),
+    # Reports: every role with cases to report on; each sees its own part (tests/reports).
+    route("reports.programs", "GET", REPORTERS, lambda w: "/reports/"),
+    route("reports.programs", "GET", LOGGED_IN, lambda w: "/reports/?dataset=2023", variant="published"),
+    route("reports.program", "GET", SEES_A, lambda w: f"/reports/programs/{w.confirmed.program_id}"),
+    route("reports.causes", "GET", REPORTERS, lambda w: "/reports/causes"),
+    route("reports.grades", "GET", REPORTERS, lambda w: "/reports/grades"),
+    route("reports.snapshot_list", "GET", LOGGED_IN, lambda w: "/reports/snapshots"),
+    route("reports.snapshot_list", "POST", {"digital", "admin"}, lambda w: "/reports/snapshots",
+          lambda w: {"month": f"{w.last_month_end:%Y-%m}"}),
+    route("reports.snapshot", "GET", LOGGED_IN, lambda w: f"/reports/snapshots/{w.snapshot.id}"),
+    route("reports.export", "GET", REPORTERS, lambda w: "/reports/export.csv"),
+    route("reports.export", "GET", LOGGED_IN, lambda w: "/reports/export.csv?dataset=2023", variant="published"),
 )
 
 # Routes every user may read whatever their role: static files.
@@ -188,6 +205,9 @@ def world(app, make_org, make_user, make_case, agency, ministry, program, casewo
     (batch_folder / "result.csv").write_text("record_id,grade,reason\n", encoding="utf-8")
     world.job = create_job(db.session, "inspection", caseworker, {"batch_id": world.batch.id})
     world.token, _plaintext = issue_token(db.session, caseworker, "集計スクリプト")
+    world.last_month_end = today_jst().replace(day=1) - dt.timedelta(days=1)
+    world.snapshot = take_snapshot(db.session, None, world.last_month_end.replace(day=1) - dt.timedelta(days=1),
+                                   today=today_jst())
     return world
 
 
@@ -218,7 +238,7 @@ def _expected(entry: Route, actor: str) -> str:
     return "ok" if actor in entry.allowed else "denied"
 
 
-CASES = [pytest.param(entry, actor, id=f"{entry.method} {entry.endpoint} {actor}")
+CASES = [pytest.param(entry, actor, id=" ".join(filter(None, (entry.method, entry.endpoint, entry.variant, actor))))
          for entry in ROUTES for actor in ACTORS]
 
 

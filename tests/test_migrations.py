@@ -11,7 +11,8 @@ from tests.backends import downgrade, migrate
 
 TABLES = {"organizations", "programs", "users", "user_roles", "cases", "case_events", "corrections", "jobs",
           "inspection_batches", "letters", "document_number_sequences", "print_runs", "print_run_letters",
-          "referrals", "inbox_items", "saved_filters", "api_tokens"}
+          "referrals", "inbox_items", "saved_filters", "api_tokens", "published_figures",
+          "report_snapshots"}
 
 
 def _tables(url: str) -> set[str]:

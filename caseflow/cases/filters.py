@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from caseflow.cases.vocabulary import CaseStatus, Grade
+from caseflow.cases.vocabulary import OUTCOMES, CaseStatus, Cause, Grade
 from caseflow.db import Base, UTCDateTime, utcnow
 from caseflow.errors import DomainError, NotFound
 from caseflow.users.models import User
@@ -23,6 +23,7 @@ SORT_KEYS = ("due", "-due", "detected", "-detected")
 
 _STATUSES = frozenset(s.value for s in CaseStatus)
 _GRADES = frozenset(g.value for g in Grade)
+_CAUSES = frozenset(c.value for c in Cause)
 
 # The list page's filter keys, in the order a saved query is written, each with its check.
 FILTER_KEYS = {
@@ -32,6 +33,10 @@ FILTER_KEYS = {
     "assignee": lambda v: v in ("me", "none") or v.isdigit(),
     "batch": str.isdigit,
     "overdue": lambda v: v == "1",
+    "agency": str.isdigit,
+    "outcome": OUTCOMES.__contains__,
+    "viewed": lambda v: v == "yes",
+    "cause": lambda v: v == "none" or v in _CAUSES,
     "sort": SORT_KEYS.__contains__,
 }
 # Not a filter: which page of the results was shown.

@@ -24,6 +24,13 @@ from caseflow.db import Base, UTCDateTime, str_enum, utcnow
 from caseflow.organizations.models import Organization, Program
 from caseflow.users.models import User
 
+_ERRORS_WHERE = "status IN ('confirmed', 'corrected', 'notified')"
+
+
+def _birth_or_sex_mismatch(context) -> bool:
+    verdicts = context.get_current_parameters().get("field_verdicts") or {}
+    return FieldVerdict.MISMATCH.value in (verdicts.get("birth_date"), verdicts.get("sex"))
+
 
 class Case(Base):
     """A suspected linkage error: one business record set against the registry."""
@@ -32,6 +39,12 @@ class Case(Base):
     __table_args__ = (
         sa.UniqueConstraint("agency_id", "program_id", "source_record_id"),
         sa.Index("ix_cases_agency_status_due", "agency_id", "status", "due_date"),
+        # The reports' per-(program, agency) figures: an index-only scan on PostgreSQL.
+        sa.Index("ix_cases_program_agency_report", "program_id", "agency_id",
+                 postgresql_include=["status", "viewed_on_portal", "birth_or_sex_mismatch"]),
+        # Linkage errors by cause: a small partial index (errors are a few percent of cases).
+        sa.Index("ix_cases_errors_by_cause", "program_id", "agency_id", "cause",
+                 postgresql_where=sa.text(_ERRORS_WHERE), sqlite_where=sa.text(_ERRORS_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +75,9 @@ class Case(Base):
     grade: Mapped[Grade] = mapped_column(str_enum(Grade, "grade"))
     field_verdicts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     grade_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # ①生年月日・性別不一致 rather than ②氏名等不一致: set from the verdicts when the case is opened;
+    # the expected-remaining estimate weighs the two kinds differently.
+    birth_or_sex_mismatch: Mapped[bool] = mapped_column(default=_birth_or_sex_mismatch, server_default=sa.false())
 
     status: Mapped[CaseStatus] = mapped_column(
         str_enum(CaseStatus, "case_status"), default=CaseStatus.DETECTED

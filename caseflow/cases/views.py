@@ -18,6 +18,8 @@ from caseflow.cases.models import Case, CaseEvent
 from caseflow.cases.vocabulary import (
     FACT_FIELDS,
     OPEN_STATUSES,
+    OUTCOME_LABELS,
+    OUTCOMES,
     CaseStatus,
     Cause,
     CorrectionOutcome,
@@ -30,7 +32,7 @@ from caseflow.cases.vocabulary import (
 from caseflow.core.japanese import today_jst, wareki, ymd
 from caseflow.errors import DomainError
 from caseflow.extensions import db
-from caseflow.organizations.models import Program
+from caseflow.organizations.models import Organization, Program
 from caseflow.users.models import Role, User, UserRole
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -51,6 +53,11 @@ def _list_filters(args) -> dict:
         "assignee": args.get("assignee", ""),
         "batch": args.get("batch", ""),
         "overdue": "1" if args.get("overdue") == "1" else "",
+        # From a report's figure: the agency, the status group (OUTCOMES), viewed on the portal, cause.
+        "agency": args.get("agency", ""),
+        "outcome": args.get("outcome", ""),
+        "viewed": args.get("viewed", ""),
+        "cause": args.get("cause", ""),
         "sort": args.get("sort", "due") if args.get("sort", "due") in SORTS else "due",
     }
 
@@ -87,6 +94,30 @@ def _filtered_query(filters: dict, *, mine: bool) -> sa.Select:
         stmt = stmt.where(Case.assignee_id == int(filters["assignee"]))
     if filters["overdue"]:
         stmt = stmt.where(queue.overdue_clause(today_jst()))
+    return _report_filters(stmt, filters)
+
+
+def _report_filters(stmt: sa.Select, filters: dict) -> sa.Select:
+    """The filters a report's figure links with (/reports): the list then shows the cases behind it."""
+    if filters["agency"]:
+        if not filters["agency"].isdigit():
+            abort(400)
+        stmt = stmt.where(Case.agency_id == int(filters["agency"]))
+    if filters["outcome"]:
+        if filters["outcome"] not in OUTCOMES:
+            abort(400)
+        stmt = stmt.where(Case.status.in_(OUTCOMES[filters["outcome"]]))
+    if filters["viewed"]:
+        if filters["viewed"] != "yes":
+            abort(400)
+        stmt = stmt.where(Case.viewed_on_portal == ViewedOnPortal.YES)
+    if filters["cause"] == "none":
+        stmt = stmt.where(Case.cause.is_(None))
+    elif filters["cause"]:
+        try:
+            stmt = stmt.where(Case.cause == Cause(filters["cause"]))
+        except ValueError:
+            abort(400)
     return stmt
 
 
@@ -117,8 +148,25 @@ def _render_list(*, mine: bool, args=None, status: int = 200):
     return render_template(
         "cases/list.html", cases=cases, filters=filters, page=page, pages=pages, total=total, mine=mine,
         statuses=list(CaseStatus), grades=list(Grade), programs=programs, assignees=assignees,
-        today=today, **_queue_list_context(args, mine=mine, today=today),
+        today=today, report_filters=_report_filter_labels(filters),
+        **_queue_list_context(args, mine=mine, today=today),
     ), status
+
+
+def _report_filter_labels(filters: dict) -> list[tuple[str, str, str]]:
+    """(key, value, what it means) of the report filters in force, shown above the list."""
+    shown = []
+    if filters["agency"]:
+        agency = db.session.get(Organization, int(filters["agency"]))
+        shown.append(("agency", filters["agency"], f"紐付け実施機関：{agency.name if agency else '—'}"))
+    if filters["outcome"]:
+        shown.append(("outcome", filters["outcome"], OUTCOME_LABELS[filters["outcome"]]))
+    if filters["viewed"]:
+        shown.append(("viewed", "yes", "マイナポータルで閲覧あり"))
+    if filters["cause"]:
+        label = "原因未入力" if filters["cause"] == "none" else Cause(filters["cause"]).label
+        shown.append(("cause", filters["cause"], f"原因：{label}"))
+    return shown
 
 
 @bp.route("/")

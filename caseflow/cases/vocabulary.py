@@ -30,6 +30,16 @@ class CaseStatus(LabelledEnum):
 
 OPEN_STATUSES = (CaseStatus.DETECTED, CaseStatus.VERIFYING, CaseStatus.CONFIRMED, CaseStatus.CORRECTED)
 
+# What the published figures count, as groups of statuses; the reports count them and the case
+# list filters by them (?outcome=errors), so a figure links to exactly the cases behind it.
+OUTCOMES: dict[str, tuple[CaseStatus, ...]] = {
+    "errors": (CaseStatus.CONFIRMED, CaseStatus.CORRECTED, CaseStatus.NOTIFIED),  # 紐付け誤り
+    "resolved": (CaseStatus.CORRECTED, CaseStatus.NOTIFIED),  # 誤紐付けを解消
+    "unverified": (CaseStatus.DETECTED, CaseStatus.VERIFYING),  # 未確認
+    "dismissed": (CaseStatus.FALSE,),  # 誤りなし
+}
+OUTCOME_LABELS = {"errors": "紐付け誤り", "resolved": "解消済み", "unverified": "未確認", "dismissed": "誤りなし"}
+
 
 class Grade(LabelledEnum):
     A = "A", "A 確認不要"

@@ -20,7 +20,6 @@ import multiprocessing
 import os
 import subprocess
 import tempfile
-import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -41,10 +40,9 @@ from pypdf.generic import (
     TextStringObject,
 )
 from weasyprint import CSS, HTML, Document
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from caseflow import ROOT
+from caseflow.core import pdf
 from caseflow.core.japanese import wareki
 from caseflow.letters import checks
 from caseflow.letters.kinds import KINDS, TITLES
@@ -189,13 +187,6 @@ def missing_glyphs(text: str) -> list[str]:
 PDF_OPTIONS: dict[str, Any] = {"pdf_identifier": False}
 
 
-class _RefusingFetcher(URLFetcher):
-    """Letters load nothing: any fetch is a bug, so it stops the rendering."""
-
-    def fetch(self, url: str, headers: Any = None) -> Any:
-        raise FatalURLFetchingError(f"letters fetch no URL: {url[:80]}")
-
-
 @functools.cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
@@ -205,23 +196,8 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-@functools.cache
-def _fetcher() -> URLFetcher:
-    return _RefusingFetcher()
-
-
-@functools.cache
-def _font_config() -> FontConfiguration:
-    # One per process: Pango's font map and the fonts it has loaded are reused by every letter,
-    # and letters combined into one PDF share their font subsets.
-    return FontConfiguration()
-
-
-@functools.cache
 def _stylesheet() -> CSS:
-    # Parsed once per process and reused: parsing it again for every letter costs time.
-    return CSS(string=(TEMPLATES / "letter.css").read_text(encoding="utf-8"), url_fetcher=_fetcher(),
-               font_config=_font_config())
+    return pdf.stylesheet(TEMPLATES / "letter.css")
 
 
 class _LetterHTML(HTML):
@@ -237,22 +213,18 @@ class _LetterHTML(HTML):
         return []
 
 
-# The font configuration and stylesheet are shared by every render in the process, and Pango's
-# font map is not meant for several threads at once: a threaded web server rendering two
-# previews at the same time takes turns here (print runs render in their own processes).
-_RENDER_LOCK = threading.Lock()
-
-
 def layout_html(html: str) -> Document:
     """Lay out HTML with the letter stylesheet (no PDF yet). Used for letters and by checks' tests."""
-    with _RENDER_LOCK:
-        return _LetterHTML(string=html, url_fetcher=_fetcher()).render(stylesheets=[_stylesheet()],
-                                                                      font_config=_font_config())
+    # A threaded web server rendering two previews at the same time takes turns here (print runs
+    # render in their own processes).
+    with pdf.RENDER_LOCK:
+        return _LetterHTML(string=html, url_fetcher=pdf.fetcher()).render(stylesheets=[_stylesheet()],
+                                                                          font_config=pdf.font_config())
 
 
 def write_pdf(document: Document) -> bytes:
     """The PDF of a laid-out document, deterministic (see PDF_OPTIONS)."""
-    with _RENDER_LOCK:
+    with pdf.RENDER_LOCK:
         return document.write_pdf(**PDF_OPTIONS)
 
 

@@ -1,0 +1,1 @@
+"""Dashboards per role."""

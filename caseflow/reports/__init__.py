@@ -1,0 +1,1 @@
+"""Reports: the inspection tables computed live from the cases, published figures, snapshots, exports."""

@@ -1,0 +1,99 @@
+"""Month-end snapshots: the national figures frozen, and compared with the month before."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from caseflow.errors import DomainError, NotFound, PermissionDenied
+from caseflow.reports.figures import CauseCount, Grain, live_causes, live_grains
+from caseflow.reports.models import ReportSnapshot
+from caseflow.users.models import Role, User
+
+# Snapshots hold the national figures, so only those who see them all take one.
+TAKERS = (Role.DIGITAL_AGENCY_OFFICER, Role.ADMINISTRATOR)
+
+
+def month_end(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def parse_month(text: str) -> dt.date:
+    """'2026-10' (or 2026/10) → 2026-10-31; a clear error otherwise."""
+    try:
+        year, month = (int(part) for part in text.replace("/", "-").split("-"))
+        return month_end(dt.date(year, month, 1))
+    except ValueError:
+        raise DomainError(f"月は 2026-10 の形で指定してください（{text[:20]}）。") from None
+
+
+def take_snapshot(session: Session, actor: User | None, period: dt.date, *, today: dt.date) -> ReportSnapshot:
+    """Freeze today's national figures as the snapshot of the month ending ``period``.
+
+    A month has one snapshot, taken from its last day on; once taken it is never changed.
+    ``actor`` None is the server's command line.
+    """
+    if actor is not None and not actor.has_role(*TAKERS):
+        raise PermissionDenied("月末の集計はデジタル庁職員またはシステム管理者が確定します。")
+    period = month_end(period)
+    if today < period:
+        raise DomainError(f"{period.year}年{period.month}月の集計は月末（{period.day}日）から確定できます。")
+    if session.scalar(sa.select(ReportSnapshot.id).where(ReportSnapshot.period == period)) is not None:
+        raise DomainError(f"{period.year}年{period.month}月の集計はすでに確定しています。", code="conflict")
+    snapshot = ReportSnapshot(
+        period=period, taken_by_id=actor.id if actor else None,
+        rows=[g.as_dict() for g in live_grains(session, None)],
+        causes=[c.as_dict() for c in live_causes(session, None)],
+    )
+    session.add(snapshot)
+    session.flush()
+    return snapshot
+
+
+def snapshots(session: Session) -> list[ReportSnapshot]:
+    return session.scalars(sa.select(ReportSnapshot).order_by(ReportSnapshot.period.desc())).all()
+
+
+def get_snapshot(session: Session, snapshot_id: int) -> ReportSnapshot:
+    snapshot = session.get(ReportSnapshot, snapshot_id)
+    if snapshot is None:
+        raise NotFound("集計が見つかりません。")
+    return snapshot
+
+
+def previous_snapshot(session: Session, snapshot: ReportSnapshot) -> ReportSnapshot | None:
+    return session.scalars(
+        sa.select(ReportSnapshot).where(ReportSnapshot.period < snapshot.period)
+        .order_by(ReportSnapshot.period.desc()).limit(1)
+    ).first()
+
+
+def grains_of(snapshot: ReportSnapshot) -> list[Grain]:
+    return [Grain.from_dict(row) for row in snapshot.rows]
+
+
+def causes_of(snapshot: ReportSnapshot) -> list[CauseCount]:
+    return [CauseCount(**row) for row in snapshot.causes]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One figure in this snapshot and the one before."""
+
+    label: str
+    current: int
+    previous: int | None
+
+    @property
+    def delta(self) -> int | None:
+        return None if self.previous is None else self.current - self.previous
+
+    @property
+    def delta_text(self) -> str:
+        if self.delta is None:
+            return "—"
+        return f"{self.delta:+,}" if self.delta else "±0"

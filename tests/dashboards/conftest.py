@@ -1,0 +1,80 @@
+"""A small world for the dashboards: two agencies in one program, a second ministry's program, batches.
+
+Agency A inspects program P (ministry M) and program P2 (ministry M2); agency B inspects P.
+
+=====  ====  ========================================================  =========================
+case   where status                                                    notes
+=====  ====  ========================================================  =========================
+mine   A/P   verifying, verifying (overdue), confirmed (viewed),        assigned to A's caseworker
+             corrected, false, confirmed (correction awaiting approval)
+free   A/P   detected × 2                                              unassigned
+p2     A/P2  confirmed                                                 assigned to A's caseworker
+b      B/P   notified, detected                                        B's staff / unassigned
+=====  ====  ========================================================  =========================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+from caseflow.cases.vocabulary import CaseStatus, Cause, ViewedOnPortal
+from caseflow.core.japanese import today_jst
+from caseflow.extensions import db
+from caseflow.inspections.models import BatchStatus, InspectionBatch
+from caseflow.organizations.models import OrganizationKind, Program
+from caseflow.users.models import Role
+
+
+def add_batch(agency, program, records: int, a: int, b: int, c: int, *, sha: str) -> InspectionBatch:
+    batch = InspectionBatch(agency_id=agency.id, program_id=program.id, status=BatchStatus.DONE,
+                            records_filename="r.csv", registry_filename="g.csv", records_sha256=sha * 64,
+                            registry_sha256="f" * 64, records_inspected=records, count_a=a, count_b=b, count_c=c,
+                            finished_at=dt.datetime.now(dt.UTC))
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+@pytest.fixture
+def world(make_org, make_user, make_case, agency, ministry, program, caseworker, supervisor):
+    other_agency = make_org(name="別市")
+    other_ministry = make_org(OrganizationKind.MINISTRY, "別省")
+    digital = make_org(OrganizationKind.DIGITAL_AGENCY, "デジタル庁（テスト）")
+    program2 = Program(name="別省の事務", code="dashboard-other-program", ministry_id=other_ministry.id)
+    db.session.add(program2)
+    db.session.flush()
+    other_staff = (make_user(Role.CASEWORKER, org=other_agency, name="別市 職員"),
+                   make_user(Role.SUPERVISOR, org=other_agency))
+    add_batch(agency, program, 10_000, 9_000, 700, 300, sha="a")
+    add_batch(other_agency, program, 2_000, 1_900, 80, 20, sha="b")
+    add_batch(agency, program2, 500, 490, 10, 0, sha="c")
+
+    today = today_jst()
+    mine = [
+        make_case(CaseStatus.VERIFYING),
+        make_case(CaseStatus.VERIFYING, due_date=today - dt.timedelta(days=3)),
+        make_case(CaseStatus.CONFIRMED),
+        make_case(CaseStatus.CORRECTED),
+        make_case(CaseStatus.FALSE),
+        make_case(CaseStatus.CONFIRMED, pending_correction=True),
+    ]
+    mine[2].viewed_on_portal = ViewedOnPortal.YES
+    mine[2].cause = Cause.TWO_FACT_QUERY
+    free = [make_case(), make_case()]
+    in_program2 = make_case(CaseStatus.CONFIRMED, program_=program2)
+    in_b = [make_case(CaseStatus.NOTIFIED, agency_=other_agency, staff=other_staff),
+            make_case(agency_=other_agency, staff=other_staff)]
+    db.session.flush()
+    return SimpleNamespace(
+        agency=agency, other_agency=other_agency, ministry=ministry, other_ministry=other_ministry,
+        program=program, program2=program2, mine=mine, free=free, in_program2=in_program2, in_b=in_b,
+        caseworker=caseworker, supervisor=supervisor, other_caseworker=other_staff[0],
+        other_supervisor=other_staff[1],
+        ministry_officer=make_user(Role.MINISTRY_OFFICER, org=ministry),
+        other_ministry_officer=make_user(Role.MINISTRY_OFFICER, org=other_ministry),
+        digital=make_user(Role.DIGITAL_AGENCY_OFFICER, org=digital),
+        admin=make_user(Role.ADMINISTRATOR),
+    )

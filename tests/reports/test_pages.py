@@ -89,3 +89,27 @@ def test_bad_filters_on_the_case_list_are_refused(reports_world, client):
     assert client.get("/cases/?outcome=everything").status_code == 400
     assert client.get("/cases/?cause=nonsense").status_code == 400
     assert client.get("/cases/?viewed=maybe").status_code == 400
+
+
+def test_exports_download_the_viewers_table(reports_world, client):
+    import csv
+    import datetime as dt
+    import io
+
+    from caseflow.reports.snapshots import take_snapshot
+
+    w = reports_world
+    snapshot = take_snapshot(db.session, None, dt.date(2026, 10, 31), today=dt.date(2026, 11, 1))
+    login(client, w.other_caseworker)
+    response = client.get("/reports/export.csv")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert 'filename="tenken_kekka.csv"' in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert [r["事務"] for r in rows] == [w.program.name, "合計"]  # agency B's program only
+    assert rows[0]["紐付け誤り件数"] == "1" and rows[0]["点検対象件数"] == "2000000"
+    for fmt, mimetype in (("xlsx", "spreadsheetml"), ("pdf", "application/pdf")):
+        for query in ("", f"?snapshot={snapshot.id}"):
+            response = client.get(f"/reports/export.{fmt}{query}")
+            assert response.status_code == 200 and mimetype in response.mimetype, (fmt, query)
+    assert client.get("/reports/export.doc").status_code == 404
+    assert client.get("/reports/export.csv?snapshot=999999").status_code == 404

@@ -23,19 +23,9 @@ import pytest
 from caseflow.cases.vocabulary import CaseStatus, Cause, ViewedOnPortal
 from caseflow.core.japanese import today_jst
 from caseflow.extensions import db
-from caseflow.inspections.models import BatchStatus, InspectionBatch
 from caseflow.organizations.models import OrganizationKind, Program
 from caseflow.users.models import Role
-
-
-def add_batch(agency, program, records: int, a: int, b: int, c: int, *, sha: str) -> InspectionBatch:
-    batch = InspectionBatch(agency_id=agency.id, program_id=program.id, status=BatchStatus.DONE,
-                            records_filename="r.csv", registry_filename="g.csv", records_sha256=sha * 64,
-                            registry_sha256="f" * 64, records_inspected=records, count_a=a, count_b=b, count_c=c,
-                            finished_at=dt.datetime.now(dt.UTC))
-    db.session.add(batch)
-    db.session.flush()
-    return batch
+from tests.reports.conftest import add_batch
 
 
 @pytest.fixture

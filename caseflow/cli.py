@@ -166,12 +166,14 @@ def users_token(login: str, token_name: str) -> None:
 
 
 def _register_area_commands() -> None:
+    from caseflow.audit.cli import audit
     from caseflow.cases.cli import cases
     from caseflow.inspections.cli import inspect_command
     from caseflow.letters.cli import letters
     from caseflow.matching.cli import grade_command
     from caseflow.reports.cli import report
 
+    main.add_command(audit)
     main.add_command(cases)
     main.add_command(grade_command)
     main.add_command(inspect_command)

@@ -2,6 +2,7 @@
 
 import caseflow.cases.machine  # noqa: F401,E402  (status invariants are registered with the models)
 from caseflow.api.models import ApiToken  # noqa: F401
+from caseflow.audit.models import AccessChainHead, AccessRecord  # noqa: F401
 from caseflow.cases.filters import SavedFilter  # noqa: F401
 from caseflow.cases.models import Case, CaseEvent, Correction  # noqa: F401
 from caseflow.inspections.models import InspectionBatch  # noqa: F401

@@ -126,6 +126,8 @@ ROUTES: tuple[Route, ...] = (
     route("api_tokens.issue", "POST", LOGGED_IN, lambda w: "/account/tokens", lambda w: {"name": "集計スクリプト"}),
     route("api_tokens.revoke", "POST", {"caseworker"}, lambda w: f"/account/tokens/{w.token.id}/revoke",
           lambda w: {}),
+    route("cases.reveal_number", "POST", STAFF_A, lambda w: f"/cases/{w.verifying.id}/number",
+          lambda w: {"purpose": "住基ネットへの照会のため"}),
     route("dashboards.dashboard", "GET", LOGGED_IN, lambda w: "/dashboard/"),
     # Reports: every role with cases to report on; each sees its own part (tests/reports).
     route("reports.programs", "GET", REPORTERS, lambda w: "/reports/"),

@@ -12,7 +12,7 @@ from tests.backends import downgrade, migrate
 TABLES = {"organizations", "programs", "users", "user_roles", "cases", "case_events", "corrections", "jobs",
           "inspection_batches", "letters", "document_number_sequences", "print_runs", "print_run_letters",
           "referrals", "inbox_items", "saved_filters", "api_tokens", "published_figures",
-          "report_snapshots"}
+          "report_snapshots", "access_records", "access_chain_head"}
 
 
 def _tables(url: str) -> set[str]:

@@ -30,7 +30,7 @@ from caseflow.cases.vocabulary import (
     ViewedOnPortal,
 )
 from caseflow.core.japanese import today_jst, wareki, ymd
-from caseflow.errors import DomainError
+from caseflow.errors import DomainError, NotFound, PermissionDenied
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization, Program
 from caseflow.users.models import Role, User, UserRole
@@ -208,7 +208,7 @@ def _display(value) -> str:
     return str(value)
 
 
-def _render_case(case: Case, status: int = 200):
+def _render_case(case: Case, status: int = 200, *, revealed_number: str | None = None):
     events = db.session.scalars(
         sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
     ).all()
@@ -219,7 +219,28 @@ def _render_case(case: Case, status: int = 200):
         specs=SPECS, causes=list(Cause), dismiss_reasons=list(DismissReason), viewed_choices=list(ViewedOnPortal),
         notification_methods=list(NotificationMethod), outcomes=list(CorrectionOutcome),
         trigger_labels=operations.EVENT_LABELS, today=today_jst(),
+        revealed_number=revealed_number, may_reveal=is_agency_staff(current_user, case),
     ), status
+
+
+@bp.route("/<int:case_id>/number", methods=["POST"])
+@login_required
+def reveal_number(case_id: int):
+    """The full My Number, for the holding agency's staff, with a purpose; the display is recorded first."""
+    from caseflow.audit.operations import reveal_number as reveal
+
+    case = get_visible_case(db.session, case_id, current_user)
+    try:
+        number = reveal(db.session, current_user, case, purpose=request.form.get("purpose", ""),
+                        remote_addr=request.remote_addr)
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("cases.case_detail", case_id=case_id))
+    db.session.commit()
+    return _render_case(case, revealed_number=number)
 
 
 def _routing_context(case: Case) -> dict:

@@ -1,0 +1,1 @@
+"""Access records: who saw which case's My Number, when and from where; hash-chained, append-only."""

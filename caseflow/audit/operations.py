@@ -1,0 +1,104 @@
+"""Recording a display of a full My Number, and checking that no record was changed or removed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from caseflow.audit.models import AccessChainHead, AccessRecord
+from caseflow.cases.access import is_agency_staff
+from caseflow.cases.models import Case
+from caseflow.db import utcnow
+from caseflow.errors import DomainError, PermissionDenied
+from caseflow.users.models import User
+
+GENESIS = "0" * 64
+WHAT_LABELS = {"my_number": "個人番号（全桁）"}
+
+
+def row_hash(previous_hash: str, *, position: int, occurred_at: dt.datetime, user_id: int, case_id: int,
+             what: str, purpose: str, remote_addr: str | None) -> str:
+    """SHA-256 over the previous hash and the record's fields, in a fixed canonical form."""
+    body = json.dumps(
+        [previous_hash, position, occurred_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f"), user_id,
+         case_id, what, purpose, remote_addr],
+        ensure_ascii=False, separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def reveal_number(session: Session, actor: User, case: Case, *, purpose: str, remote_addr: str | None) -> str:
+    """The case's full My Number for ``actor``, recorded first; only the holding agency's staff may ask.
+
+    The purpose (e.g. 住基照会のため) is required: a display without a reason is not recorded, so not given.
+    """
+    if not is_agency_staff(actor, case):
+        raise PermissionDenied("個人番号の全桁は、案件を担当する機関の職員だけが表示できます。")
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise DomainError("個人番号を表示する目的を入力してください。")
+    if len(purpose) > 200:
+        raise DomainError("表示の目的は200文字以内で入力してください。")
+    append_record(session, actor, case, what="my_number", purpose=purpose, remote_addr=remote_addr)
+    return case.registered_number
+
+
+def append_record(session: Session, actor: User, case: Case, *, what: str, purpose: str,
+                  remote_addr: str | None) -> AccessRecord:
+    """Add one record at the end of the chain (the head row is locked until the transaction ends)."""
+    head = session.scalars(sa.select(AccessChainHead).where(AccessChainHead.id == 1).with_for_update()).first()
+    if head is None:
+        head = AccessChainHead(id=1, last_hash=GENESIS, records=0)
+        session.add(head)
+        session.flush()
+    record = AccessRecord(position=head.records + 1, occurred_at=utcnow(), user_id=actor.id, case_id=case.id,
+                          what=what, purpose=purpose, remote_addr=(remote_addr or "")[:64] or None,
+                          previous_hash=head.last_hash)
+    record.row_hash = _hash_of(record)
+    session.add(record)
+    head.last_hash, head.records = record.row_hash, record.position
+    session.flush()
+    return record
+
+
+def _hash_of(record: AccessRecord) -> str:
+    return row_hash(record.previous_hash, position=record.position, occurred_at=record.occurred_at,
+                    user_id=record.user_id, case_id=record.case_id, what=record.what, purpose=record.purpose,
+                    remote_addr=record.remote_addr)
+
+
+@dataclass(frozen=True)
+class Verification:
+    records: int
+    broken_at: int | None  # position of the first record that does not fit the chain
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+def verify_chain(session: Session, batch: int = 10_000) -> Verification:
+    """Walk the chain in order: positions without gaps, each link and hash, and the head must match."""
+    previous, count = GENESIS, 0
+    while True:
+        rows = session.scalars(sa.select(AccessRecord).where(AccessRecord.position > count)
+                               .order_by(AccessRecord.position).limit(batch)).all()
+        if not rows:
+            break
+        for record in rows:
+            if record.position != count + 1 or record.previous_hash != previous:
+                return Verification(count, count + 1, "記録が削除または挿入されています")
+            if _hash_of(record) != record.row_hash:
+                return Verification(count, record.position, "記録の内容が書き換えられています")
+            previous, count = record.row_hash, record.position
+        session.expunge_all()
+    head = session.get(AccessChainHead, 1)
+    if head is not None and (head.last_hash != previous or head.records != count):
+        return Verification(count, count + 1, "最後の記録が削除されています")
+    return Verification(count, None)

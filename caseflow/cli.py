@@ -75,6 +75,40 @@ def revision(message: str, autogenerate: bool) -> None:
                              autogenerate=autogenerate)
 
 
+@main.command("backup")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="バックアップを置くフォルダ")
+def backup_command(out_dir: str) -> None:
+    """Back up the database and the instance's files into one archive (keys are not included)."""
+    from caseflow.core.backup import backup
+    from caseflow.errors import DomainError
+
+    try:
+        path = backup(current_app.config["DATABASE_URL"], current_app.instance_path, out_dir)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"バックアップを作成しました: {path}")
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="確認せずに復元する")
+def restore_command(archive: str, yes: bool) -> None:
+    """Replace the database and the instance's files with a backup; stop the web server and workers first."""
+    from caseflow.core.backup import restore
+    from caseflow.errors import DomainError
+    from caseflow.extensions import db as database
+
+    if not yes:
+        click.confirm("現在のデータベースとファイルをバックアップの内容で置き換えます。よろしいですか？", abort=True)
+    database.engine.dispose()  # no connection of ours may hold the database while it is replaced
+    try:
+        manifest = restore(archive, current_app.config["DATABASE_URL"], current_app.instance_path)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"復元しました（作成 {manifest['created_at']}、スキーマ {manifest['revision']}）。"
+               "古いスキーマの場合は caseflow db upgrade を実行してください。")
+
+
 @main.group()
 def seed() -> None:
     """参照データとデモデータの投入。"""

@@ -42,6 +42,12 @@ def _render_item(type_, obj, autogen_context):
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite and not connection.in_transaction():
+        # Batch migrations rebuild a SQLite table (copy, drop, rename). With rows in other tables
+        # referring to it, enforced foreign keys would refuse the drop: off while migrating
+        # (it can only be switched outside a transaction), and every reference checked at the end.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -51,6 +57,12 @@ def _run(connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} rows referring to missing rows: {broken[:5]}")
+    if sqlite:
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -22,7 +22,7 @@ as_root() {
 # poppler-utils: pdftoppm, for the reference images of letters in docs/letters/.
 packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-ipaexfont fonts-noto-cjk poppler-utils)
 if [ "$mode" = "test" ]; then
-    packages+=(chromium)
+    packages+=(chromium postgresql-client)  # pg_dump/pg_restore for the backup tests
     command -v pg_ctlcluster >/dev/null 2>&1 || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || packages+=(postgresql)
     command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 fi

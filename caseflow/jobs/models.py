@@ -47,6 +47,11 @@ class Job(Base):
     params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     result: Mapped[dict | None] = mapped_column(sa.JSON)
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # Which worker process runs it ("host:pid") and when that worker last said it was alive:
+    # a job whose worker died is found by `caseflow worker` and run again (see jobs.recovery).
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(120))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     created_by: Mapped[User] = relationship(lazy="joined")
     organization: Mapped[Organization] = relationship(lazy="select")

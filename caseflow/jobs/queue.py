@@ -36,13 +36,14 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.constants import EmptyData
 from huey.signals import SIGNAL_INTERRUPTED
 
 from caseflow.db import utcnow
 from caseflow.errors import DomainError
 from caseflow.extensions import db
+from caseflow.jobs import recovery
 from caseflow.jobs.models import Job, JobStatus
 from caseflow.matching.mynumber import contains_my_number
 
@@ -53,6 +54,8 @@ STARTED_MESSAGE = "処理を開始しました。"
 DONE_MESSAGE = "処理が完了しました。"
 FAILED_MESSAGE = "処理中にエラーが発生したため、処理を中止しました。システム管理者に処理番号をお伝えください。"
 INTERRUPTED_MESSAGE = "ワーカーが停止したため、処理が中断されました。結果を確認してから、もう一度実行してください。"
+RESUMED_MESSAGE = "前回の実行がワーカーの停止で中断されたため、最初からやり直します。"
+GAVE_UP_MESSAGE = "ワーカーの停止で3回中断されたため、処理を中止しました。システム管理者にお問い合わせください。"
 DISPATCH_FAILED_MESSAGE = "処理を受け付けられませんでした（処理待ちの列に接続できません）。時間をおいてもう一度お試しください。"
 
 _EXTENSION = "caseflow.jobs"
@@ -271,6 +274,11 @@ def _build(app: Flask) -> _Queue:
     def run_job(job_id: int) -> None:
         _run(app, huey, job_id)
 
+    @huey.periodic_task(crontab(minute="*/5"))
+    def recover_jobs() -> None:
+        # A worker on another machine may have died with a job: its heartbeat stops.
+        recovery.recover_interrupted_jobs(app)
+
     @huey.signal(SIGNAL_INTERRUPTED)
     def _interrupted(_signal, task, *_args) -> None:
         # The worker was told to stop at once with this job still running.
@@ -329,7 +337,8 @@ def _run(app: Flask, huey: Huey, job_id: int) -> None:
         claimed = session.execute(
             sa.update(Job)
             .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
-            .values(status=JobStatus.RUNNING, started_at=utcnow(), message=STARTED_MESSAGE)
+            .values(status=JobStatus.RUNNING, started_at=utcnow(), message=STARTED_MESSAGE,
+                    claimed_by=recovery.worker_id(), heartbeat_at=utcnow(), attempts=Job.attempts + 1)
             .execution_options(synchronize_session=False)
         ).rowcount
         session.commit()
@@ -340,6 +349,7 @@ def _run(app: Flask, huey: Huey, job_id: int) -> None:
         job = session.get(Job, job_id)
         kind = get_kind(job.kind)
         progress = Progress(huey, job_id)
+        heartbeat = recovery.Heartbeat(app, job_id)
         started = time.monotonic()
         logger.info("job %s (%s) started", job_id, job.kind)
         try:
@@ -369,6 +379,7 @@ def _run(app: Flask, huey: Huey, job_id: int) -> None:
         else:
             logger.info("job %s (%s) succeeded in %.1f s", job_id, job.kind, time.monotonic() - started)
         finally:
+            heartbeat.stop()
             progress.clear()
 
 

@@ -431,6 +431,9 @@ def build_print_run(session: Session, run: PrintRun, *, instance_path: str | Pat
     report = progress or (lambda done, total, message: None)
     target = print_run_directory(instance_path, run.id)
     target.parent.mkdir(parents=True, exist_ok=True)
+    # A worker killed during an earlier attempt left its temporary folder behind.
+    for leftover in target.parent.glob(f".run-{run.id}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=f".run-{run.id}-", dir=target.parent))
     try:
         def rendered(done: int, total: int) -> None:

@@ -296,3 +296,17 @@ def test_cli_sample_and_a_print_run_of_the_demo_cases(committed_app, tmp_path):
     assert again.exit_code != 0 and "印刷する通知文書がありません" in again.output
     unknown = runner.invoke(main, ["letters", "run", "--agency", "nope", "--out", str(tmp_path / "x")])
     assert unknown.exit_code != 0 and "組織コード" in unknown.output
+
+
+def test_a_print_run_built_again_after_a_killed_worker_leaves_one_set_of_files(letter_case, caseworker, tmp_path):
+    operations.issue_letter(db.session, caseworker, letter_case, LetterKind.APOLOGY)
+    run = operations.create_print_run(db.session, caseworker)
+    folder = operations.print_run_directory(tmp_path, run.id)
+    # what a worker killed mid-run leaves: a temporary folder, a half-written file, the run still queued
+    leftover = folder.parent / f".run-{run.id}-killed"
+    leftover.mkdir(parents=True)
+    (leftover / "letters.pdf").write_bytes(b"%PDF-1.7 half")
+    operations.build_print_run(db.session, run, instance_path=tmp_path)
+    assert run.status is PrintRunStatus.READY
+    assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]
+    assert len(PdfReader(folder / "letters.pdf").pages) == run.pages_count

@@ -28,6 +28,8 @@ import sqlalchemy as sa
 
 from caseflow import create_app
 from caseflow.cases.vocabulary import CaseStatus, Cause, DismissReason, NotificationMethod
+from caseflow.crypto.keys import keyring_of, lookup_digest
+from caseflow.crypto.types import seal
 from caseflow.extensions import db
 from caseflow.matching.mynumber import check_digit
 from caseflow.organizations.models import Organization, OrganizationKind, Program
@@ -66,7 +68,7 @@ CASE_COLUMNS = (
     "registry_name", "registry_kana", "registry_birth_date", "registry_sex", "registry_address",
     "grade", "field_verdicts", "grade_reason", "birth_or_sex_mismatch", "status", "due_date", "detected_at",
     "updated_at", "cause", "dismiss_reason", "viewed_on_portal", "viewing_suspended", "notified_on",
-    "notification_method",
+    "notification_method", "registered_number_digest",
 )
 _LAST_TRIGGER_SQL = " ".join(f"WHEN '{s.value}' THEN '{t}'" for s, t in LAST_TRIGGER.items())
 EVENTS_SQL = f"""
@@ -199,6 +201,14 @@ def _load(url: str, cases: int, agencies: int) -> None:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     started = time.perf_counter()
     conninfo = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    # Encrypted as the app stores them (caseflow.crypto); the registry facts are the same in every
+    # case, so one ciphertext each serves them all.
+    keyring = keyring_of(app.config)
+    registry = {name: seal(value, f"cases.{name}", keyring) for name, value in (
+        ("registry_name", "山田　次郎"), ("registry_kana", "ヤマダ　ジロウ"), ("registry_sex", "male"),
+        ("registry_address", "青森県青森市新町一丁目1番1号"))}
+    born = {differs: seal(day, "cases.registry_birth_date", keyring)
+            for differs, day in ((True, "1972-05-01"), (False, "1970-03-02"))}
     with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
         batch_id = case_id = 0
         with cur.copy(f"COPY inspection_batches ({', '.join(BATCH_COLUMNS)}) FROM STDIN") as copy:
@@ -235,17 +245,19 @@ def _load(url: str, cases: int, agencies: int) -> None:
                     viewed = (rng.choices(("yes", "no", "unknown"), (2, 90, 8))[0] if error else None)
                     changed = detected + dt.timedelta(days=rng.randint(1, 30))
                     changed = min(changed, now)
+                    number = _number(10_000_000_000 + case_id)
                     copy.write_row((
                         case_id, 1, program_id, agency_id, f"R{case_id:09d}", batches_of[(program_id, agency_id)],
-                        _number(10_000_000_000 + case_id), "山田　太郎", "ヤマダ　タロウ", dt.date(1970, 3, 2), "male",
-                        "青森県青森市新町一丁目1番1号", "山田　次郎", "ヤマダ　ジロウ",
-                        dt.date(1972, 5, 1) if birth_sex else dt.date(1970, 3, 2), "male", "青森県青森市新町一丁目1番1号",
+                        seal(number, "cases.registered_number", keyring), "山田　太郎", "ヤマダ　タロウ",
+                        dt.date(1970, 3, 2), "male", "青森県青森市新町一丁目1番1号", registry["registry_name"],
+                        registry["registry_kana"], born[birth_sex], registry["registry_sex"], registry["registry_address"],
                         "C" if birth_sex or rng.random() < 0.25 else "B", VERDICTS[birth_sex],
                         "氏名が異なります。", birth_sex, status.value, (detected + dt.timedelta(days=30)).date(),
                         detected, changed if status is not CaseStatus.DETECTED else detected, cause,
                         DismissReason.SURNAME_CHANGE.value if status is CaseStatus.FALSE else None, viewed, False,
                         changed.date() if status is CaseStatus.NOTIFIED else None,
                         NotificationMethod.MAIL.value if status is CaseStatus.NOTIFIED else None,
+                        lookup_digest(number, keyring=keyring),
                     ))
         # The events follow from the cases: made in the database, not sent over.
         cur.execute(EVENTS_SQL)

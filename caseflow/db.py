@@ -63,6 +63,8 @@ def str_enum(enum_cls, name: str) -> sa.Enum:
 
 def make_engine(url: str, **kwargs) -> sa.Engine:
     """Create the engine; on SQLite, make transactions and savepoints behave like PostgreSQL."""
+    # A statement's values (My Numbers not yet encrypted among them) stay out of error messages and logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = sa.create_engine(url, **kwargs)

@@ -7,6 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 
 import caseflow.models  # noqa: F401  (registers every table on Base.metadata)
+from caseflow.crypto.types import EncryptedType
 from caseflow.db import Base, UTCDateTime, make_engine
 
 config = context.config
@@ -38,6 +39,8 @@ def _render_item(type_, obj, autogen_context):
     """Render CaseFlow's own column types as plain SQLAlchemy ones, so migrations don't import the app."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
+    if type_ == "type" and isinstance(obj, EncryptedType):
+        return f"sa.String(length={obj.impl.length})"
     return False
 
 

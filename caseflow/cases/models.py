@@ -6,7 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 
 from caseflow.cases.vocabulary import (
     CaseStatus,
@@ -20,6 +20,8 @@ from caseflow.cases.vocabulary import (
     Sex,
     ViewedOnPortal,
 )
+from caseflow.crypto.keys import lookup_digest
+from caseflow.crypto.types import EncryptedDate, EncryptedEnum, EncryptedString
 from caseflow.db import Base, UTCDateTime, str_enum, utcnow
 from caseflow.organizations.models import Organization, Program
 from caseflow.users.models import User
@@ -30,6 +32,12 @@ _ERRORS_WHERE = "status IN ('confirmed', 'corrected', 'notified')"
 def _birth_or_sex_mismatch(context) -> bool:
     verdicts = context.get_current_parameters().get("field_verdicts") or {}
     return FieldVerdict.MISMATCH.value in (verdicts.get("birth_date"), verdicts.get("sex"))
+
+
+def _number_digest(context) -> str | None:
+    # Rows inserted in bulk (sa.insert(Case)) get their digest here; ORM objects from the validator.
+    number = context.get_current_parameters().get("registered_number")
+    return lookup_digest(number) if number is not None else None
 
 
 class Case(Base):
@@ -55,18 +63,22 @@ class Case(Base):
     holder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
     source_record_id: Mapped[str] = mapped_column(sa.String(64))
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("inspection_batches.id"), index=True)
-    registered_number: Mapped[str] = mapped_column(sa.String(12))
+    # My Number and the registry facts are 特定個人情報: encrypted at rest (caseflow.crypto).
+    registered_number: Mapped[str] = mapped_column(EncryptedString("cases.registered_number", 12))
+    # HMAC of the number under the look-up key: finds the cases with the same number, which the
+    # encrypted column cannot (caseflow.crypto.keys.lookup_digest).
+    registered_number_digest: Mapped[str] = mapped_column(sa.String(64), index=True, default=_number_digest)
 
     record_name: Mapped[str | None] = mapped_column(sa.String(100))
     record_kana: Mapped[str | None] = mapped_column(sa.String(100))
     record_birth_date: Mapped[dt.date | None]
     record_sex: Mapped[Sex | None] = mapped_column(str_enum(Sex, "record_sex"))
     record_address: Mapped[str | None] = mapped_column(sa.String(300))
-    registry_name: Mapped[str | None] = mapped_column(sa.String(100))
-    registry_kana: Mapped[str | None] = mapped_column(sa.String(100))
-    registry_birth_date: Mapped[dt.date | None]
-    registry_sex: Mapped[Sex | None] = mapped_column(str_enum(Sex, "registry_sex"))
-    registry_address: Mapped[str | None] = mapped_column(sa.String(300))
+    registry_name: Mapped[str | None] = mapped_column(EncryptedString("cases.registry_name", 100))
+    registry_kana: Mapped[str | None] = mapped_column(EncryptedString("cases.registry_kana", 100))
+    registry_birth_date: Mapped[dt.date | None] = mapped_column(EncryptedDate("cases.registry_birth_date"))
+    registry_sex: Mapped[Sex | None] = mapped_column(EncryptedEnum(Sex, "cases.registry_sex"))
+    registry_address: Mapped[str | None] = mapped_column(EncryptedString("cases.registry_address", 300))
     # Where letters about this case go (送付先): entered by the caseworker, checked before issuing.
     recipient_name: Mapped[str | None] = mapped_column(sa.String(100))
     recipient_postal_code: Mapped[str | None] = mapped_column(sa.String(8))
@@ -115,6 +127,11 @@ class Case(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("registered_number")
+    def _keep_digest(self, _key: str, number: str | None) -> str | None:
+        self.registered_number_digest = lookup_digest(number) if number is not None else None
+        return number
 
     @property
     def reference(self) -> str:
@@ -180,7 +197,7 @@ class Correction(Base):
     )
     wrong_number_removed: Mapped[bool]
     outcome: Mapped[CorrectionOutcome] = mapped_column(str_enum(CorrectionOutcome, "correction_outcome"))
-    linked_number: Mapped[str | None] = mapped_column(sa.String(12))
+    linked_number: Mapped[str | None] = mapped_column(EncryptedString("corrections.linked_number", 12))
     # The resident-registry query behind it: how many facts (4, or 3 without sex) and how
     # many people matched. Linking needs exactly one.
     query_facts: Mapped[int | None]

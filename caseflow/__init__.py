@@ -18,7 +18,8 @@ def create_app(config: dict | None = None) -> Flask:
     from flask import Flask
 
     from caseflow.config import load_config
-    from caseflow.extensions import csrf, db, login_manager
+    from caseflow.extensions import csrf, db, limiter, login_manager
+    from caseflow.users.settings import login_settings
 
     config = dict(config or {})
     app = Flask(
@@ -29,16 +30,23 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(load_config(app.instance_path, config))
+    for key, value in login_settings(os.environ).items():
+        app.config.setdefault(key, value)
 
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
+
+    from caseflow.core.params import id_converter
+
+    app.url_map.converters["int"] = id_converter()  # before any route is added
 
     from caseflow.api import blueprint as api_blueprint
     from caseflow.api.account import bp as api_tokens_bp
     from caseflow.cases.views import bp as cases_bp
     from caseflow.core.views import bp as core_bp
-    from caseflow.core.views import register_error_handlers, register_template_helpers
+    from caseflow.core.views import register_error_handlers, register_input_checks, register_template_helpers
     from caseflow.dashboards.views import bp as dashboards_bp
     from caseflow.inspections.views import bp as inspections_bp
     from caseflow.jobs.views import bp as jobs_bp
@@ -59,5 +67,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(reports_bp)
     register_error_handlers(app)
+    register_input_checks(app)
     register_template_helpers(app)
     return app

@@ -173,6 +173,25 @@ def users_create(login: str, display_name: str, organization_code: str, roles: t
     click.echo(f"利用者 {login} を作成しました。")
 
 
+@users.command("reset-second-factor")
+@click.option("--login", required=True)
+def users_reset_second_factor(login: str) -> None:
+    """Forget a user's TOTP key (a lost phone) and unlock the account: they enrol again at their next login."""
+    import sqlalchemy as sa
+
+    from caseflow.extensions import db as database
+    from caseflow.users.models import User
+    from caseflow.users.operations import login_succeeded, reset_second_factor
+
+    user = database.session.scalars(sa.select(User).where(User.login == login)).one_or_none()
+    if user is None:
+        raise click.ClickException(f"ログインID {login} の利用者がいません。")
+    reset_second_factor(database.session, user)
+    login_succeeded(database.session, user)  # a lock-out from wrong codes ends too
+    database.session.commit()
+    click.echo(f"利用者 {login} の確認コードの設定を取り消しました。次回のログインで設定し直します。")
+
+
 @users.command("token")
 @click.option("--login", required=True)
 @click.option("--name", "token_name", required=True, help="トークンの名前（用途）")
@@ -202,6 +221,7 @@ def users_token(login: str, token_name: str) -> None:
 def _register_area_commands() -> None:
     from caseflow.audit.cli import audit
     from caseflow.cases.cli import cases
+    from caseflow.crypto.cli import keys
     from caseflow.inspections.cli import inspect_command
     from caseflow.letters.cli import letters
     from caseflow.matching.cli import grade_command
@@ -211,6 +231,7 @@ def _register_area_commands() -> None:
     main.add_command(cases)
     main.add_command(grade_command)
     main.add_command(inspect_command)
+    main.add_command(keys)
     main.add_command(letters)
     main.add_command(report)
 

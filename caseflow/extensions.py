@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Connection, Engine
@@ -53,3 +55,7 @@ class Database:
 db = Database()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Throttles failed logins per client address (caseflow.users.views); storage and limit from the
+# config (RATELIMIT_STORAGE_URI, LOGIN_RATE_LIMIT). Behind a reverse proxy the address is the
+# proxy's unless the app is wrapped in werkzeug's ProxyFix.
+limiter = Limiter(key_func=get_remote_address)

@@ -141,6 +141,16 @@ ROUTES: tuple[Route, ...] = (
     route("reports.snapshot", "GET", LOGGED_IN, lambda w: f"/reports/snapshots/{w.snapshot.id}"),
     route("reports.export", "GET", REPORTERS, lambda w: "/reports/export.csv"),
     route("reports.export", "GET", LOGGED_IN, lambda w: "/reports/export.csv?dataset=2023", variant="published"),
+    # The code step of the login: only between a password and its code (tests/users); anyone
+    # logged in is sent on to their queue, anyone else back to the login page.
+    route("auth.second_factor", "GET", LOGGED_IN, lambda w: "/login/code"),
+    route("auth.second_factor", "POST", LOGGED_IN, lambda w: "/login/code", lambda w: {"code": "000000"}),
+    route("auth.enrol_second_factor", "GET", LOGGED_IN, lambda w: "/login/code/setup"),
+    route("auth.enrol_second_factor", "POST", LOGGED_IN, lambda w: "/login/code/setup", lambda w: {"code": "000000"}),
+    route("auth.password", "GET", LOGGED_IN, lambda w: "/account/password"),
+    route("auth.password", "POST", LOGGED_IN, lambda w: "/account/password",
+          lambda w: {"current_password": "correct horse battery", "new_password": "a new and longer secret",
+                     "confirm_password": "a new and longer secret"}),
 )
 
 # Routes every user may read whatever their role: static files.

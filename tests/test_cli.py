@@ -63,3 +63,28 @@ def test_users_create_refuses_a_short_password(committed_app):
     result = runner.invoke(main, ["users", "create", "--login", "new", "--name", "新規 職員", "--organization",
                                   "022012", "--role", "caseworker"], input="long enough pass\nlong enough pass\n")
     assert result.exit_code == 0, result.output
+
+
+def test_users_reset_second_factor_sends_a_locked_out_supervisor_back_to_enrolment(committed_app):
+    import datetime as dt
+
+    runner = committed_app.test_cli_runner()
+    runner.invoke(main, ["seed", "reference"])
+    created = runner.invoke(main, ["users", "create", "--login", "boss", "--name", "承認 太郎", "--organization",
+                                   "022012", "--role", "supervisor"], input="a long pass phrase\n" * 2)
+    assert created.exit_code == 0, created.output
+    with committed_app.app_context():
+        user = db.session.scalars(sa.select(User).where(User.login == "boss")).one()
+        user.totp_secret, user.totp_confirmed_at = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", dt.datetime.now(dt.UTC)
+        user.locked_until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15)
+        db.session.commit()
+
+    result = runner.invoke(main, ["users", "reset-second-factor", "--login", "boss"])
+    assert result.exit_code == 0, result.output
+    assert "確認コードの設定を取り消しました" in result.output
+    with committed_app.app_context():
+        user = db.session.scalars(sa.select(User).where(User.login == "boss")).one()
+        assert user.totp_secret is None and not user.has_second_factor and user.locked_until is None
+
+    unknown = runner.invoke(main, ["users", "reset-second-factor", "--login", "nobody"])
+    assert unknown.exit_code == 1 and "ログインID nobody の利用者がいません" in unknown.output

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from caseflow.api.errors import error_response, is_api_request
+from caseflow.api.errors import error_response, invalid_request, is_api_request
 from caseflow.core.japanese import jst, wareki, ymd
+from caseflow.core.params import BAD_CHARACTERS_MESSAGE, has_bad_characters
 from caseflow.errors import DomainError, NotFound, PermissionDenied
 from caseflow.extensions import db
 
@@ -61,9 +62,38 @@ def register_error_handlers(app: Flask) -> None:
     def _method_not_allowed(_exc):
         return _error_page(405, "操作できません", "この方法ではページを開けません。")
 
+    @app.errorhandler(429)
+    def _too_many_requests(_exc):
+        response = _error_page(429, "しばらくお待ちください",
+                               "短い時間に何度もログインに失敗したため、受け付けを一時的に止めています。"
+                               "1分ほど待ってから、もう一度お試しください。")
+        if isinstance(response, tuple):
+            response = make_response(*response)
+        response.headers["Retry-After"] = "60"
+        return response
+
     @app.errorhandler(500)
     def _server_error(_exc):
         return _error_page(500, "システムエラー", "処理中にエラーが発生しました。時間をおいてもう一度お試しください。")
+
+
+def register_input_checks(app: Flask) -> None:
+    """Refuse, before any view, a request whose fields hold characters no person types (params.py)."""
+
+    @app.before_request
+    def _refuse_bad_characters():
+        if request.endpoint == "static":
+            return None
+        values: list = [v for vs in request.args.listvalues() for v in vs]
+        api = is_api_request()
+        if not api and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            # The API reads its JSON bodies itself, after its size limit (caseflow.api.views).
+            values.extend(v for vs in request.form.listvalues() for v in vs)
+        if any(has_bad_characters(value) for value in values):
+            if api:
+                raise invalid_request(BAD_CHARACTERS_MESSAGE)
+            return _error_page(400, "送信できませんでした", BAD_CHARACTERS_MESSAGE)
+        return None
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -81,7 +111,11 @@ def register_template_helpers(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         )
-        if request.endpoint and request.endpoint.startswith("cases."):
+        if app.config["SESSION_COOKIE_SECURE"] or request.is_secure:
+            # Only over HTTPS: the demo on http://127.0.0.1 must not pin the browser to HTTPS.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint != "static":
+            # Pages carry personal data (and the login pages, secrets): no copy in any cache.
             response.headers["Cache-Control"] = "no-store"
         return response
 

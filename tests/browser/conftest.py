@@ -12,7 +12,9 @@ from werkzeug.serving import make_server
 
 from caseflow.extensions import db
 from caseflow.seeding import load_demo
+from caseflow.users import totp
 from tests.backends import require_service
+from tests.conftest import TOTP_SECRET
 
 CHROMIUM = os.environ.get("CASEFLOW_TEST_CHROMIUM", "/usr/bin/chromium")
 
@@ -57,3 +59,20 @@ def page():
         yield context.new_page()
         context.close()
         browser.close()
+
+
+def enter_code(page, secret: str = TOTP_SECRET) -> None:
+    """After the password, a supervisor or administrator enters the TOTP code, as a person would.
+
+    On the first login (the demo's users) the enrolment page shows the secret: it is read from
+    the page, as an authenticator app would; otherwise ``secret`` is the one the user enrolled.
+    """
+    from playwright.sync_api import expect
+
+    code_field = page.get_by_label("確認コード（6桁）")
+    expect(code_field).to_be_visible()
+    shown = page.locator("#totp-secret")
+    if shown.count():
+        secret = shown.inner_text().replace(" ", "")
+    code_field.fill(totp.code_at(secret, totp.current_step()))
+    page.get_by_role("button", name="設定してログイン" if shown.count() else "確認する").click()

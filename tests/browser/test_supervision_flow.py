@@ -15,6 +15,7 @@ from caseflow.extensions import db
 from caseflow.organizations.models import Organization
 from caseflow.seeding import demo_password
 from caseflow.users.models import User
+from tests.browser.conftest import enter_code
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +42,7 @@ def test_supervisor_approves_from_the_supervision_queue(live_server, page, commi
     page.get_by_label("ログインID").fill("aomori-supervisor")
     page.get_by_label("パスワード").fill(demo_password())
     page.get_by_role("button", name="ログイン").click()
+    enter_code(page)  # the demo's supervisor enrols on the first login
 
     page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="承認待ち・期限超過").click()
     expect(page.get_by_role("heading", name="承認待ち・期限超過", exact=True)).to_be_visible()

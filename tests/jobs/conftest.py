@@ -19,7 +19,7 @@ from caseflow.organizations.models import Organization, OrganizationKind
 from caseflow.users.models import Role
 from caseflow.users.operations import create_user
 from tests.backends import require_service
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, give_second_factor
 
 REDIS_URL = os.environ.get("CASEFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 QUEUES = ("sqlite", "redis")
@@ -111,6 +111,8 @@ def world(committed_app):
                               roles={Role.CASEWORKER}, password=PASSWORD)
         outsider = create_user(session, login="job-outsider", display_name="他市 次郎", organization=agencies[1],
                                roles={Role.CASEWORKER, Role.ADMINISTRATOR}, password=PASSWORD)
+        give_second_factor(admin)
+        give_second_factor(outsider)
         session.commit()
         return SimpleNamespace(agency_id=agencies[0].id, other_agency_id=agencies[1].id, admin_id=admin.id,
                                worker_id=worker_.id, outsider_id=outsider.id)

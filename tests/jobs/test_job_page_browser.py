@@ -7,7 +7,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import page, serve  # noqa: F401  (the suite's Chromium, reported NOT RUN without it)
+from tests.browser.conftest import (
+    enter_code,
+    page,  # noqa: F401  (the suite's Chromium, reported NOT RUN without it)
+    serve,
+)
 from tests.conftest import PASSWORD
 from tests.jobs.test_jobs import start_job
 
@@ -29,6 +33,7 @@ def test_the_progress_bar_moves_and_the_result_appears(server, page, jobs_app, w
     page.get_by_label("ログインID").fill("job-admin")
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    enter_code(page)
     expect(page.get_by_role("heading", name="自分の担当（未完了）")).to_be_visible()
 
     job_id = start_job(jobs_app, world.admin_id, "selftest", {"count": 6, "delay": 0.4})

@@ -19,7 +19,7 @@ from caseflow.jobs.models import Job, JobStatus
 from caseflow.jobs.queue import JobFailed, Progress, job_task, result_link
 from caseflow.organizations.models import Organization, OrganizationKind
 from caseflow.users.models import User
-from tests.conftest import PASSWORD, csrf_token, valid_number
+from tests.conftest import PASSWORD, csrf_token, pass_second_factor, valid_number
 from tests.jobs.conftest import job_row, wait_for
 
 # --- job kinds used by these tests, registered as any area registers its own ------------------
@@ -76,6 +76,7 @@ def counts_runs(job: Job, progress: Progress) -> dict:
 def log_in(app, login: str):
     client = app.test_client()
     response = client.post("/login", data={"csrf_token": csrf_token(client), "login": login, "password": PASSWORD})
+    response = pass_second_factor(client, response)  # administrators enter a code too
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
 

@@ -34,6 +34,7 @@ from caseflow.cases.vocabulary import (
     Sex,
     ViewedOnPortal,
 )
+from caseflow.core.params import MAX_ID, parse_id
 from caseflow.errors import NotFound
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization, Program
@@ -42,7 +43,6 @@ from caseflow.users.models import User
 MAX_PER_PAGE = 200
 # The largest id a column holds (PostgreSQL integer); a larger number in a URL would be a
 # database error rather than "not found".
-MAX_ID = 2**31 - 1
 
 SORTS = {
     "due": (Case.due_date.asc().nulls_last(), Case.id.asc()),
@@ -319,9 +319,10 @@ def _int_arg(name: str, *, default: int | None = None, maximum: int = MAX_ID) ->
     value = request.args.get(name, "")
     if not value:
         return default
-    if not value.isdigit() or not 1 <= int(value) <= maximum:
+    number = parse_id(value, maximum=maximum)
+    if number is None:
         raise invalid_request(f"「{name}」は1以上{maximum}以下の整数で指定してください。")
-    return int(value)
+    return number
 
 
 @api_route("GET", "/cases", operation_id="listCases", summary="案件の一覧", response=CASE_LIST,

@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from caseflow.api.errors import API_PREFIX, ApiError, error_response, invalid_request, json_response
 from caseflow.api.openapi import Operation, build_document, enum_schema, register_operation, register_schema
 from caseflow.api.operations import authenticate_token
+from caseflow.core.params import BAD_CHARACTERS_MESSAGE, MAX_ID, has_bad_characters
 from caseflow.db import is_write_conflict
 from caseflow.errors import STALE_MESSAGE, Conflict, DomainError
 from caseflow.extensions import csrf, db
@@ -60,6 +61,8 @@ class Field:
             schema["format"] = self.format
         if self.max_length:
             schema["maxLength"] = self.max_length
+        if self.kind == "integer":
+            schema["minimum"], schema["maximum"] = 0, MAX_ID
         if not self.required:
             schema["type"] = [self.kind, "null"]
             if "enum" in schema:
@@ -69,8 +72,8 @@ class Field:
     def accepts(self, value: object) -> bool:
         if self.kind == "string":
             return isinstance(value, str)
-        if self.kind == "integer":
-            return isinstance(value, int) and not isinstance(value, bool)
+        if self.kind == "integer":  # ids, versions and counts: within the database's integer
+            return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
         return isinstance(value, bool)
 
 
@@ -111,6 +114,8 @@ class Body:
                 if f.required:
                     raise invalid_request(f"「{f.name}」を指定してください。")
             elif not f.accepts(value):
+                if f.kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
+                    raise invalid_request(f"「{f.name}」は0以上{MAX_ID}以下の整数で指定してください。")
                 raise invalid_request(f"「{f.name}」は{_TYPE_LABELS[f.kind]}で指定してください。")
             values[f.name] = value
         return values
@@ -137,6 +142,8 @@ def _json_body() -> object:
     data = request.get_json(silent=True)
     if data is None:
         raise invalid_request("リクエストの本文を JSON として読み取れませんでした。")
+    if has_bad_characters(data):  # U+0000, a lone surrogate (JSON's "\udb33") …
+        raise invalid_request(BAD_CHARACTERS_MESSAGE)
     return data
 
 

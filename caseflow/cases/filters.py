@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from caseflow.cases.vocabulary import OUTCOMES, CaseStatus, Cause, Grade
+from caseflow.core.params import is_id
 from caseflow.db import Base, UTCDateTime, utcnow
 from caseflow.errors import DomainError, NotFound
 from caseflow.users.models import User
@@ -29,11 +30,11 @@ _CAUSES = frozenset(c.value for c in Cause)
 FILTER_KEYS = {
     "status": _STATUSES.__contains__,
     "grade": _GRADES.__contains__,
-    "program": str.isdigit,
-    "assignee": lambda v: v in ("me", "none") or v.isdigit(),
-    "batch": str.isdigit,
+    "program": is_id,
+    "assignee": lambda v: v in ("me", "none") or is_id(v),
+    "batch": is_id,
     "overdue": lambda v: v == "1",
-    "agency": str.isdigit,
+    "agency": is_id,
     "outcome": OUTCOMES.__contains__,
     "viewed": lambda v: v == "yes",
     "cause": lambda v: v == "none" or v in _CAUSES,

@@ -17,6 +17,7 @@ from caseflow.cases.vocabulary import (
     NotificationMethod,
     ViewedOnPortal,
 )
+from caseflow.core.params import is_id, parse_id
 from caseflow.errors import DomainError
 
 
@@ -118,14 +119,15 @@ def id_argument(form: Mapping[str, str], key: str, label: str) -> int:
     value = (form.get(key) or "").strip()
     if not value:
         raise DomainError(f"{label}を選択してください。")
-    if not value.isdigit():
+    number = parse_id(value)
+    if number is None:
         raise DomainError("選択肢にない値が送信されました。画面を再読み込みしてください。")
-    return int(value)
+    return number
 
 
 def case_ids_argument(form) -> list[int]:
     """The cases ticked in a list (``case_id`` repeated)."""
     values = form.getlist("case_id")
-    if not all(v.isdigit() for v in values):
+    if not all(is_id(v) for v in values):
         raise DomainError("選択肢にない値が送信されました。画面を再読み込みしてください。")
     return [int(v) for v in values]

@@ -269,14 +269,18 @@ def propose_correction(
     return correction
 
 
+# More people than this cannot answer one query on 基本4情報 (the whole registry is ~125 million).
+MAX_QUERY_MATCHES = 9_999
+
+
 def _check_registry_query(case: Case, outcome: CorrectionOutcome | None, facts: int | None,
                           matches: int | None) -> None:
     if facts is not None and facts not in (3, 4):
         raise DomainError("住基照会に用いた情報は、基本4情報または3情報（性別を除く）から選んでください。")
     if facts == 3 and (case.record_sex is not None or case.registry_sex is not None):
         raise DomainError("性別が分かっているため、住基照会は基本4情報で行ってください（3情報は性別が不明な場合のみ）。")
-    if matches is not None and matches < 0:
-        raise DomainError("該当人数は0以上で入力してください。")
+    if matches is not None and not 0 <= matches <= MAX_QUERY_MATCHES:
+        raise DomainError(f"該当人数は0以上{MAX_QUERY_MATCHES:,}以下で入力してください。")
     if outcome is not CorrectionOutcome.LINKED:
         return
     if facts is None or matches is None:

@@ -30,6 +30,7 @@ from caseflow.cases.vocabulary import (
     ViewedOnPortal,
 )
 from caseflow.core.japanese import today_jst, wareki, ymd
+from caseflow.core.params import parse_id
 from caseflow.errors import DomainError, NotFound, PermissionDenied
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization, Program
@@ -77,32 +78,31 @@ def _filtered_query(filters: dict, *, mine: bool) -> sa.Select:
         except ValueError:
             abort(400)
     if filters["program"]:
-        if not filters["program"].isdigit():
-            abort(400)
-        stmt = stmt.where(Case.program_id == int(filters["program"]))
+        stmt = stmt.where(Case.program_id == _id_filter(filters["program"]))
     if filters["batch"]:
-        if not filters["batch"].isdigit():
-            abort(400)
-        stmt = stmt.where(Case.batch_id == int(filters["batch"]))
+        stmt = stmt.where(Case.batch_id == _id_filter(filters["batch"]))
     if filters["assignee"] == "me":
         stmt = stmt.where(Case.assignee_id == current_user.id)
     elif filters["assignee"] == "none":
         stmt = stmt.where(Case.assignee_id.is_(None))
     elif filters["assignee"]:
-        if not filters["assignee"].isdigit():
-            abort(400)
-        stmt = stmt.where(Case.assignee_id == int(filters["assignee"]))
+        stmt = stmt.where(Case.assignee_id == _id_filter(filters["assignee"]))
     if filters["overdue"]:
         stmt = stmt.where(queue.overdue_clause(today_jst()))
     return _report_filters(stmt, filters)
 
 
+def _id_filter(value: str) -> int:
+    number = parse_id(value)
+    if number is None:
+        abort(400)
+    return number
+
+
 def _report_filters(stmt: sa.Select, filters: dict) -> sa.Select:
     """The filters a report's figure links with (/reports): the list then shows the cases behind it."""
     if filters["agency"]:
-        if not filters["agency"].isdigit():
-            abort(400)
-        stmt = stmt.where(Case.agency_id == int(filters["agency"]))
+        stmt = stmt.where(Case.agency_id == _id_filter(filters["agency"]))
     if filters["outcome"]:
         if filters["outcome"] not in OUTCOMES:
             abort(400)
@@ -213,8 +213,13 @@ def _render_case(case: Case, status: int = 200, *, revealed_number: str | None =
         sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
     ).all()
     actions = operations.available_actions(case, current_user)
+    # Other cases with the same My Number, of those the viewer may see (found through the look-up digest).
+    same_number_cases = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(
+        Case.registered_number_digest == case.registered_number_digest, Case.id != case.id,
+        visible_cases_clause(current_user)))
     return render_template(
         "cases/detail.html", case=case, facts=_fact_rows(case), events=events, actions=actions,
+        same_number_cases=same_number_cases,
         **_letter_context(case), **_routing_context(case), **_queue_context(case),
         specs=SPECS, causes=list(Cause), dismiss_reasons=list(DismissReason), viewed_choices=list(ViewedOnPortal),
         notification_methods=list(NotificationMethod), outcomes=list(CorrectionOutcome),

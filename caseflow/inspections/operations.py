@@ -74,6 +74,9 @@ def start_inspection(session: Session, actor: User | None, *, agency: Organizati
     session.add(batch)
     session.flush()
     directory = batch_directory(instance_path, batch.id)
+    # Left over from a batch whose transaction was rolled back after its files were written
+    # (its id is free again on SQLite): none of it belongs to this batch.
+    shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "records.upload").write_bytes(records[1])
     (directory / "registry.upload").write_bytes(registry[1])

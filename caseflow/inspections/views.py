@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from caseflow.cases.access import STAFF_ROLES
+from caseflow.core.params import parse_id
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.inspections.models import BatchStatus, InspectionBatch
@@ -55,7 +56,8 @@ def new_batch():
     programs = db.session.scalars(sa.select(Program).order_by(Program.id)).all()
     if request.method == "POST":
         try:
-            program = db.session.get(Program, int(request.form.get("program", "0") or 0))
+            number = parse_id(request.form.get("program", ""))
+            program = db.session.get(Program, number) if number else None
             if program is None:
                 raise DomainError("事務を選択してください。")
             files = []

@@ -423,6 +423,7 @@ def build_print_run(session: Session, run: PrintRun, *, instance_path: str | Pat
     so a run that fails leaves nothing half-written.
     """
     from caseflow.letters.render import render_cover_sheet, render_print_run
+    from caseflow.reports.exports import safe_cell
 
     if run.status is not PrintRunStatus.QUEUED:
         raise DomainError("この印刷は既に作成されています。")
@@ -453,7 +454,9 @@ def build_print_run(session: Session, run: PrintRun, *, instance_path: str | Pat
                     held.append({"document_number": letter.document_number, "reason": output.held[index]})
                     continue
                 entry.pages = output.pages[index]
-                writer.writerow([letter.document_number, letter.case.reference, letter.postal_code, entry.pages])
+                # The document number carries the agency's letterhead prefix: text a spreadsheet must not run.
+                writer.writerow([safe_cell(value) for value in (
+                    letter.document_number, letter.case.reference, letter.postal_code, entry.pages)])
         run.held_count = len(held)
         run.pages_count = sum(entry.pages or 0 for entry in entries)
         cover = render_cover_sheet({

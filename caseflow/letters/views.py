@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 
 from caseflow.cases import forms
 from caseflow.cases.access import STAFF_ROLES, get_visible_case
+from caseflow.core.params import parse_id
 from caseflow.core.views import commit_or_flash
 from caseflow.errors import DomainError, NotFound, PermissionDenied
 from caseflow.extensions import db
@@ -157,7 +158,7 @@ def runs():
     if request.method == "POST":
         try:
             program_id = request.form.get("program") or ""
-            program = db.session.get(Program, int(program_id)) if program_id.isdigit() else None
+            program = db.session.get(Program, number) if (number := parse_id(program_id)) else None
             kind = _kind(request.form["kind"]) if request.form.get("kind") else None
             run = operations.create_print_run(db.session, current_user, program=program, kind=kind)
             from caseflow.letters.tasks import queue_print_run

@@ -107,6 +107,11 @@ _FIELDS: tuple[_Field, ...] = (
 )
 _FIELD_ORDER = {field.key: position for position, field in enumerate(_FIELDS)}
 
+# The most characters a case keeps of each value (the columns of caseflow.cases.models.Case).
+MAX_LENGTHS = {"record_id": 64, "name": 100, "name_kana": 100, "address": 300}
+# The values a case keeps, with their labels.
+_STORED_TEXT = {"record_id": "管理番号", "my_number": "個人番号", "name": "氏名", "name_kana": "カナ氏名",
+                "address": "住所"}
 _DUPLICATE_RECORD_ID = "管理番号が{}行目と重複しています。管理番号は行ごとに別にしてください。"
 _DUPLICATE_NUMBER = "個人番号が{}行目と重複しています（同じ個人番号の住民が2行あります）。"
 _ENCODING_PROBLEM = "文字コードを判別できません。UTF-8 または Shift_JIS（CP932）で保存してください。"
@@ -199,6 +204,7 @@ class _Table:
     headers: list[str]  # as written in the file, stripped
     body: pl.DataFrame  # "row" (UInt32) and one String column per header, named c0, c1, … (not stripped)
     first_data_row: int
+    may_hold_nul: bool = True  # False when the file is known to hold no U+0000 (a CSV is checked whole)
 
 
 def _read_source(source, filename: str | None) -> tuple[bytes, str | None]:
@@ -249,6 +255,12 @@ def _load_csv(data: bytes) -> _Table:
     # UTF-16 (Excel's "Unicode text") decodes as CP932 without error, so rule it out first.
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
         _refuse_file(_ENCODING_PROBLEM)
+    # ISO-2022-JP (JIS, old mail systems) is 7-bit: it would pass as ASCII and be read as garbage.
+    if b"\x1b$" in head or b"\x1b(" in head:
+        _refuse_file(_ENCODING_PROBLEM)
+    # Line ends of a classic Mac OS export (CR alone): polars knows LF and CRLF only.
+    if b"\r" in head and b"\n" not in head:
+        data = data.replace(b"\r", b"\n")
     # Empty lines above the header, as in a sheet; polars would take the first as the header.
     data, skipped = _skip_blank_lines(data)
     if _is_utf8_prefix(head):
@@ -274,7 +286,11 @@ def _parse_csv(data: bytes, skipped: int) -> _Table:
     # Without a header polars reads the header line as data, so doubled or odd column names
     # reach _map_headers as written; infer_schema=False keeps every cell a string.
     frame = pl.read_csv(data, has_header=False, infer_schema=False, separator=_separator(data))
-    return _split_header(frame, skipped)
+    table = _split_header(frame, skipped)
+    # Only the first 64 KiB were looked at for NUL bytes (as a sign of UTF-16); one scan of the
+    # whole file (memchr) spares looking for them column by column.
+    table.may_hold_nul = b"\x00" in data
+    return table
 
 
 def _skip_blank_lines(data: bytes) -> tuple[bytes, int]:
@@ -445,10 +461,38 @@ def _build(table: _Table, kind: str) -> pl.DataFrame:
         problems.append(_duplicates(frame, "record_id", header_of, _DUPLICATE_RECORD_ID))
     else:
         problems.append(_duplicates(frame, "my_number", header_of, _DUPLICATE_NUMBER))
+    problems.extend(_unstorable(frame, header_of, may_hold_nul=table.may_hold_nul))
     _raise_if_any(problems)
     return frame.with_columns(birth_date=birth_dates, sex=sexes).select(
         [pl.col(name).cast(dtype) for name, dtype in EXTRACT_SCHEMA.items()]
     )
+
+
+def _unstorable(frame: pl.DataFrame, header_of: dict[str, str], *, may_hold_nul: bool) -> list[pl.DataFrame]:
+    """Rows whose values a case could not keep: longer than its column, or holding U+0000.
+
+    Refused here, row by row, rather than failing the database after grading: PostgreSQL
+    refuses a value longer than its column and U+0000 in text.
+    """
+    found = []
+    for key, label in _STORED_TEXT.items():
+        if key not in header_of:
+            continue
+        values = frame[key]
+        if may_hold_nul:
+            nul = values.str.contains("\x00", literal=True).fill_null(False)
+            if nul.any():
+                text = f"{label}に NUL 文字が含まれています。ファイルが壊れていないか確認してください。"
+                found.append(_with_problem(frame.select("row").filter(nul), key, header_of, text))
+        limit = MAX_LENGTHS.get(key)
+        # A value has at least as many bytes as characters: the byte length (read from the
+        # offsets, no scan) rules out nearly every row before characters are counted.
+        if limit is not None and (values.str.len_bytes() > limit).any():
+            long = (values.str.len_chars() > limit).fill_null(False)
+            if long.any():
+                text = f"{label}が長すぎます（{limit:,}文字までにしてください）。"
+                found.append(_with_problem(frame.select("row").filter(long), key, header_of, text))
+    return found
 
 
 def _normalized_number(numbers: pl.Series) -> pl.Series:

@@ -545,5 +545,16 @@ def write_result(graded: pl.DataFrame, sink, *, header: bool = True) -> None:
 
 
 def result_table(graded: pl.DataFrame) -> pl.DataFrame:
-    """The downloadable result: record_id, grade, reason and one verdict column per field."""
-    return graded.select(RESULT_COLUMNS)
+    """The downloadable result: record_id, grade, reason and one verdict column per field.
+
+    The record id is the one text column taken from the agency's file: one that a
+    spreadsheet would read as a formula (=HYPERLINK(…), +1+1, @SUM(A1)) gets a leading
+    apostrophe, as caseflow.reports.exports.safe_cell does for the report exports.
+    """
+    # Imported here: the reports' module brings the PDF stack, which grading itself does not need.
+    from caseflow.reports.exports import FORMULA_TRIGGERS
+
+    record_id = pl.col("record_id")
+    formula = pl.any_horizontal([record_id.str.starts_with(trigger) for trigger in FORMULA_TRIGGERS])
+    return graded.select(RESULT_COLUMNS).with_columns(
+        record_id=pl.when(formula.fill_null(False)).then(pl.lit("'") + record_id).otherwise(record_id))

@@ -26,8 +26,10 @@ def normalize_number(raw: str | None) -> str:
     """Full-width digits to ASCII, separators and spaces removed."""
     if raw is None:
         return ""
-    text = unicodedata.normalize("NFKC", str(raw))
-    return _SEPARATORS.sub("", text)
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", str(raw)))
+    # Removing a separator can bring combining marks together (NFKC makes "¨" a space and a
+    # mark): normalise again, so that normalising a normalised value changes nothing.
+    return unicodedata.normalize("NFKC", text)
 
 
 def number_problem(raw: str | None) -> str | None:

@@ -53,6 +53,8 @@ _LONG_VOWEL = (
 
 _KANJI_DIGITS = "〇一二三四五六七八九"
 _DASHES = (*HYPHENS, "ー")
+# A "-" followed by any run of hyphens and look-alikes (regex character class).
+_DASH_RUN = "-[" + "".join(_DASHES) + r"\-]+"
 
 
 @cache
@@ -158,7 +160,31 @@ def kanji_variants() -> dict[str, str]:
 
 def _nfkc_spaces(expr: pl.Expr) -> pl.Expr:
     # NFKC: full-width ASCII and half-width kana to their usual forms, U+3000 to a space.
-    return expr.str.normalize("NFKC").str.replace_all(r"\s+", " ").str.strip_chars()
+    return (
+        expr.str.normalize("NFKC")
+        .map_batches(_join_marks, return_dtype=pl.String)
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+
+
+_SPACE_BEFORE_MARK = r"\s\p{M}"
+
+
+def _join_marks(values: pl.Series) -> pl.Series:
+    """A combining mark after white space joins the letter before the space (カ゛ → ガ).
+
+    NFKC writes a spacing mark (゛, ゜, ¨, ¯ …) as a space and a combining mark; left so,
+    removing the spaces of a name would join the mark to the letter only then, and
+    normalising twice would give another value. The rows concerned are few: only they
+    are rewritten.
+    """
+    found = values.str.contains(_SPACE_BEFORE_MARK).fill_null(False)
+    if not found.any():
+        return values
+    index = found.arg_true()
+    joined = values.gather(index).str.replace_all(r"\s+(\p{M})", "${1}").str.normalize("NFKC")
+    return values.scatter(index, joined)
 
 
 def name_expr(expr: pl.Expr) -> pl.Expr:
@@ -240,17 +266,45 @@ def address_expr(expr: pl.Expr) -> pl.Expr:
     every hyphen look-alike a hyphen, spaces removed, and a building or room
     after the house number dropped.
     """
+    return _address_once(expr).map_batches(_settle_addresses, return_dtype=pl.String)
+
+
+def _address_once(expr: pl.Expr) -> pl.Expr:
     patterns, replacements = _address_token_table()
     return (
         expr.str.replace_many(patterns, replacements, leftmost=True)
         .map_batches(_kanji_numbers_to_digits, return_dtype=pl.String)
-        # a look-alike written after 丁目 or 番地 (9丁目ｰ18): the token is "-" already
-        .str.replace_many([f"-{h}" for h in _DASHES], ["-"] * len(_DASHES))
-        .str.replace_all(r"-{2,}", "-")
+        # a look-alike written after 丁目 or 番地 (9丁目ｰ18): the token is "-" already. The whole run
+        # after a "-" goes at once (9丁目ｰｰ18 too): folding one look-alike at a time left "-‐" for
+        # a second pass to fold, so normalising twice gave another value.
+        .str.replace_all(_DASH_RUN, "-")
         # keep up to the house number (a run of numbers joined by hyphens); drop a building after it
         .pipe(_up_to_house_number)
         .str.strip_chars_end("-")
     )
+
+
+# What one pass can leave for a second to change: a digit before a token (a space, 字 or 号
+# removed between them: 1 ー 2, 3号ー5, or a kanji numeral converted: 一号丁目), or a prefecture,
+# 大字 or 字 that a removal joined together (青森字県).
+_UNSETTLED = "[0-9](?:丁目|番|の|号|[" + "".join(_DASHES) + "])|大字|字|" + "|".join(PREFECTURES)
+_SETTLE_ROUNDS = 5
+
+
+def _settle_addresses(values: pl.Series) -> pl.Series:
+    """Normalise again the few rows one pass left unsettled, until none is: idempotent.
+
+    One automaton pass cannot see a token that only its own removals form. Checking the
+    output costs one scan; real addresses almost never need a second round.
+    """
+    for _ in range(_SETTLE_ROUNDS):
+        unsettled = values.str.contains(_UNSETTLED).fill_null(False)
+        if not unsettled.any():
+            break
+        index = unsettled.arg_true()
+        again = pl.select(_address_once(pl.lit(values.gather(index)))).to_series()
+        values = values.scatter(index, again)
+    return values
 
 
 def _up_to_house_number(expr: pl.Expr) -> pl.Expr:

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from caseflow.cases.access import STAFF_ROLES, visible_clause
 from caseflow.core.japanese import today_jst
+from caseflow.core.params import parse_id
 from caseflow.core.views import commit_or_flash
 from caseflow.extensions import db
 from caseflow.inspections.models import InspectionBatch
@@ -223,9 +224,9 @@ def _export_source() -> tuple[str, list[tables.Line], tables.Line, Report | None
         return published.DATASETS[dataset], lines, tables.total(lines), None
     _check_reporter_or_taker() if request.args.get("snapshot") else _check_reporter()
     if request.args.get("snapshot"):
-        if not request.args["snapshot"].isdigit():
+        if (snapshot_id := parse_id(request.args["snapshot"])) is None:
             abort(404)
-        snap = snapshots.get_snapshot(db.session, int(request.args["snapshot"]))
+        snap = snapshots.get_snapshot(db.session, snapshot_id)
         report = Report.of(snap)
         title = f"{snap.period.year}年{snap.period.month}月末 点検結果（{_scope_label()}）"
     else:

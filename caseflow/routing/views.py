@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from caseflow.cases import forms
 from caseflow.cases.access import get_visible_case
+from caseflow.core.params import parse_id
 from caseflow.core.views import commit_or_flash
 from caseflow.errors import DomainError
 from caseflow.extensions import db
@@ -36,7 +37,7 @@ def refer(case_id: int):
 
     def action() -> str:
         target_id = request.form.get("to", "")
-        target = db.session.get(Organization, int(target_id)) if target_id.isdigit() else None
+        target = db.session.get(Organization, number) if (number := parse_id(target_id)) else None
         if target is None:
             raise DomainError("照会先を選択してください。")
         operations.refer_case(current_user, case, to=target, question=request.form.get("question"),
@@ -72,7 +73,7 @@ def inbox():
 @bp.route("/inbox/read", methods=["POST"])
 @login_required
 def mark_read():
-    ids = [int(value) for value in request.form.getlist("item") if value.isdigit()]
+    ids = [number for value in request.form.getlist("item") if (number := parse_id(value))]
     count = operations.mark_read(db.session, current_user, ids or None)
     db.session.commit()
     flash(f"{count}件を既読にしました。", "success")

@@ -1,0 +1,66 @@
+"""Ids and counts sent by a browser or a program, read safely.
+
+``str.isdigit()`` is not enough: it accepts "²" and "①", which ``int()`` refuses, and an id
+may be longer than the database's integer (PostgreSQL's ``integer`` stops at 2**31 - 1).
+Both would reach the database and end in a 500; here they are simply not an id.
+"""
+
+from __future__ import annotations
+
+# The largest value of a PostgreSQL ``integer`` column (every id, count and version here).
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value: object, *, maximum: int = MAX_ID) -> int | None:
+    """``value`` as a positive id (ASCII digits, or an int from JSON) up to ``maximum``; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 1 <= value <= maximum else None
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 12:
+        return None
+    number = int(value)
+    return number if 1 <= number <= maximum else None
+
+
+def is_id(value: object) -> bool:
+    """True if ``value`` reads as an id (parse_id)."""
+    return parse_id(value) is not None
+
+
+# Characters no form or JSON field may hold: C0 controls other than tab and line ends (U+0000
+# above all, which PostgreSQL's text cannot store) and lone surrogates (JSON's "\udb33"), which
+# UTF-8 cannot encode. Nothing a person types contains them.
+_FORBIDDEN = frozenset(chr(c) for c in range(0x20) if chr(c) not in "\t\n\r") | {"\x7f"}
+BAD_CHARACTERS_MESSAGE = ("入力に使用できない文字（制御文字など）が含まれています。"
+                          "入力した内容を確認して、もう一度送信してください。")
+
+
+def has_bad_characters(value: object) -> bool:
+    """True if a string in ``value`` (a string, or JSON: lists and objects, keys too) holds one of them."""
+    if isinstance(value, str):
+        return any(ch in _FORBIDDEN or "\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(has_bad_characters(k) or has_bad_characters(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_bad_characters(v) for v in value)
+    return False
+
+
+def id_converter():
+    """Werkzeug's ``int`` converter for routes, limited to ASCII digits and the database's integer.
+
+    An id above MAX_ID reaches the view as 0, which no row has (ids start at 1): the view then
+    answers exactly as for any id that does not exist (``/cases/2147483648`` is "案件が見つかりません"
+    like ``/cases/99999999``) instead of handing the database an integer it cannot compare.
+    """
+    from werkzeug.routing import IntegerConverter
+
+    class IdConverter(IntegerConverter):
+        regex = r"[0-9]+"
+
+        def to_python(self, value: str) -> int:
+            number = int(value) if len(value) <= 12 else MAX_ID + 1
+            return number if number <= MAX_ID else 0
+
+    return IdConverter

@@ -422,8 +422,8 @@ def build_print_run(session: Session, run: PrintRun, *, instance_path: str | Pat
     without it. The files are written to a temporary folder and moved into place at the end,
     so a run that fails leaves nothing half-written.
     """
+    from caseflow.core.cells import safe_cell
     from caseflow.letters.render import render_cover_sheet, render_print_run
-    from caseflow.reports.exports import safe_cell
 
     if run.status is not PrintRunStatus.QUEUED:
         raise DomainError("この印刷は既に作成されています。")

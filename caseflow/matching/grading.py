@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import polars as pl
 from rapidfuzz.distance import Levenshtein
 
+from caseflow.core.cells import FORMULA_TRIGGERS
 from caseflow.matching.mynumber import CHECK_DIGIT_WEIGHTS
 from caseflow.matching.normalize import address_expr, kana_columns, name_parts_expr
 
@@ -549,11 +550,8 @@ def result_table(graded: pl.DataFrame) -> pl.DataFrame:
 
     The record id is the one text column taken from the agency's file: one that a
     spreadsheet would read as a formula (=HYPERLINK(…), +1+1, @SUM(A1)) gets a leading
-    apostrophe, as caseflow.reports.exports.safe_cell does for the report exports.
+    apostrophe, as caseflow.core.cells.safe_cell does for the report exports.
     """
-    # Imported here: the reports' module brings the PDF stack, which grading itself does not need.
-    from caseflow.reports.exports import FORMULA_TRIGGERS
-
     record_id = pl.col("record_id")
     formula = pl.any_horizontal([record_id.str.starts_with(trigger) for trigger in FORMULA_TRIGGERS])
     return graded.select(RESULT_COLUMNS).with_columns(

@@ -162,7 +162,7 @@ def _nfkc_spaces(expr: pl.Expr) -> pl.Expr:
     # NFKC: full-width ASCII and half-width kana to their usual forms, U+3000 to a space.
     return (
         expr.str.normalize("NFKC")
-        .map_batches(_join_marks, return_dtype=pl.String)
+        .map_batches(_join_marks, return_dtype=pl.String, is_elementwise=True)
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
     )
@@ -266,14 +266,14 @@ def address_expr(expr: pl.Expr) -> pl.Expr:
     every hyphen look-alike a hyphen, spaces removed, and a building or room
     after the house number dropped.
     """
-    return _address_once(expr).map_batches(_settle_addresses, return_dtype=pl.String)
+    return _address_once(expr).map_batches(_settle_addresses, return_dtype=pl.String, is_elementwise=True)
 
 
 def _address_once(expr: pl.Expr) -> pl.Expr:
     patterns, replacements = _address_token_table()
     return (
         expr.str.replace_many(patterns, replacements, leftmost=True)
-        .map_batches(_kanji_numbers_to_digits, return_dtype=pl.String)
+        .map_batches(_kanji_numbers_to_digits, return_dtype=pl.String, is_elementwise=True)
         # a look-alike written after 丁目 or 番地 (9丁目ｰ18): the token is "-" already. The whole run
         # after a "-" goes at once (9丁目ｰｰ18 too): folding one look-alike at a time left "-‐" for
         # a second pass to fold, so normalising twice gave another value.

@@ -24,6 +24,7 @@ from weasyprint import HTML
 
 from caseflow import ROOT
 from caseflow.core import pdf
+from caseflow.core.cells import safe_cell
 from caseflow.core.japanese import today_jst, wareki
 from caseflow.reports import tables
 from caseflow.reports.tables import Line
@@ -38,20 +39,9 @@ DETAIL_HEADER = ("事務", "所管府省庁", "点検機関数", "点検対象�
                  "解消した件数", "主な原因")
 AGENCY_HEADER = ("点検機関", "点検対象件数", "紐付け誤り件数", "割合", "閲覧された件数", "解消した件数")
 
-# A spreadsheet reads a cell starting with one of these as a formula (or, for tab and CR, strips
-# them and reads what follows): text from users or imported files must not run as one.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
 # Excel: at most 31 characters in a sheet name, and none of these.
 _SHEET_NAME_MAX = 31
 _SHEET_NAME_FORBIDDEN = str.maketrans({c: "＿" for c in "[]:*?/\\"})
-
-
-def safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet would take for a formula gets a leading apostrophe; the rest unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 def _rate_fraction(line: Line) -> float | None:

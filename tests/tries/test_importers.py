@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import CaseStatus
+from caseflow.core.cells import FORMULA_TRIGGERS
 from caseflow.extensions import db
 from caseflow.inspections.models import BatchStatus
 from caseflow.inspections.operations import batch_directory, run_inspection, start_inspection
@@ -43,7 +44,6 @@ from caseflow.matching.extracts import (
 )
 from caseflow.matching.mynumber import check_digit, contains_my_number
 from caseflow.organizations.models import OrganizationKind, Program
-from caseflow.reports.exports import FORMULA_TRIGGERS
 from caseflow.users.models import Role
 from tests.conftest import login
 from tests.test_authorization_matrix import LETTERHEAD

@@ -133,7 +133,7 @@ def _start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int) 
         try:
             if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                 return server
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or workers still starting (a timeout)
             pass
         time.sleep(0.3)
     server.terminate()

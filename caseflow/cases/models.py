@@ -47,6 +47,10 @@ class Case(Base):
     __table_args__ = (
         sa.UniqueConstraint("agency_id", "program_id", "source_record_id"),
         sa.Index("ix_cases_agency_status_due", "agency_id", "status", "due_date"),
+        # The case list in its default order (due date, then id), a page at a time: for an agency's
+        # staff, and for those who see every case (ix_cases_due).
+        sa.Index("ix_cases_agency_due", "agency_id", "due_date", "id"),
+        sa.Index("ix_cases_due", "due_date", "id"),
         # The reports' per-(program, agency) figures: an index-only scan on PostgreSQL.
         sa.Index("ix_cases_program_agency_report", "program_id", "agency_id",
                  postgresql_include=["status", "viewed_on_portal", "birth_or_sex_mismatch"]),
@@ -57,7 +61,7 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(default=1)
-    program_id: Mapped[int] = mapped_column(sa.ForeignKey("programs.id"), index=True)
+    program_id: Mapped[int] = mapped_column(sa.ForeignKey("programs.id"))  # indexed by ix_cases_program_agency_report
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     # The organisation that holds the case now, while a referral (照会) is open; None: the agency.
     holder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))

@@ -364,6 +364,8 @@ def print_logins(url: str) -> None:
     for row in rows:
         roles = "／".join(Role(r).label for r in row["roles"].split())
         print(f"  {row['login']:<22} {row['display_name']}（{roles}）")
+    print("承認者とシステム管理者は、パスワードの後に確認コード（認証アプリの6桁）を入力します。"
+          "初回ログイン時に表示される鍵を認証アプリに登録してください。")
     print()
 
 

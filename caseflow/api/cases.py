@@ -364,9 +364,10 @@ def list_cases(actor: User) -> dict:
 
 
 def visible_case(case_id: int, actor: User) -> Case:
-    """The case as caseflow.cases.access gives it to ``actor``: another organisation's is "not found"."""
-    if case_id > MAX_ID:
-        raise NotFound("案件が見つかりません。")
+    """The case as caseflow.cases.access gives it to ``actor``: another organisation's is "not found".
+
+    An id beyond the database's integer arrives as 0 (caseflow.core.params.id_converter): not found too.
+    """
     return get_visible_case(db.session, case_id, actor)
 
 

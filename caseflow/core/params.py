@@ -7,6 +7,8 @@ Both would reach the database and end in a 500; here they are simply not an id.
 
 from __future__ import annotations
 
+import re
+
 # The largest value of a PostgreSQL ``integer`` column (every id, count and version here).
 MAX_ID = 2**31 - 1
 
@@ -29,9 +31,9 @@ def is_id(value: object) -> bool:
 
 
 # Characters no form or JSON field may hold: C0 controls other than tab and line ends (U+0000
-# above all, which PostgreSQL's text cannot store) and lone surrogates (JSON's "\udb33"), which
-# UTF-8 cannot encode. Nothing a person types contains them.
-_FORBIDDEN = frozenset(chr(c) for c in range(0x20) if chr(c) not in "\t\n\r") | {"\x7f"}
+# above all, which PostgreSQL's text cannot store), DEL, and lone surrogates (JSON's "\udb33"),
+# which UTF-8 cannot encode. Nothing a person types contains them.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 BAD_CHARACTERS_MESSAGE = ("入力に使用できない文字（制御文字など）が含まれています。"
                           "入力した内容を確認して、もう一度送信してください。")
 
@@ -39,7 +41,7 @@ BAD_CHARACTERS_MESSAGE = ("入力に使用できない文字（制御文字な�
 def has_bad_characters(value: object) -> bool:
     """True if a string in ``value`` (a string, or JSON: lists and objects, keys too) holds one of them."""
     if isinstance(value, str):
-        return any(ch in _FORBIDDEN or "\ud800" <= ch <= "\udfff" for ch in value)
+        return _FORBIDDEN.search(value) is not None
     if isinstance(value, dict):
         return any(has_bad_characters(k) or has_bad_characters(v) for k, v in value.items())
     if isinstance(value, list):

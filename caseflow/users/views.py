@@ -168,6 +168,16 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
+def _code_refused(user: User):
+    """After a wrong code: back to the login page if that locked the account (None otherwise, with a message)."""
+    if user.is_locked(utcnow()):
+        _renew_session()
+        flash(LOCKED_AT_CODE, "error")
+        return redirect(url_for("auth.login"))
+    flash(WRONG_CODE, "error")
+    return None
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
 @login_limit
 def second_factor():
@@ -184,12 +194,7 @@ def second_factor():
         db.session.commit()
         if accepted:
             return _complete_login(user, session.get(PENDING_NEXT))
-        if user.is_locked(utcnow()):
-            _renew_session()
-            flash(LOCKED_AT_CODE, "error")
-            return redirect(url_for("auth.login"))
-        flash(WRONG_CODE, "error")
-        return render_template("auth/second_factor.html", form=form), 401
+        return _code_refused(user) or (render_template("auth/second_factor.html", form=form), 401)
     return render_template("auth/second_factor.html", form=form)
 
 
@@ -213,11 +218,8 @@ def enrol_second_factor():
         if accepted:
             return _complete_login(user, session.get(PENDING_NEXT),
                                    "確認コードを設定しました。次回からは、パスワードの後に確認コードを入力します。")
-        if user.is_locked(utcnow()):
-            _renew_session()
-            flash(LOCKED_AT_CODE, "error")
-            return redirect(url_for("auth.login"))
-        flash(WRONG_CODE, "error")
+        if locked := _code_refused(user):
+            return locked
         status = 401
     return render_template("auth/enrol_second_factor.html", form=form, secret=totp.grouped(secret),
                            uri=totp.provisioning_uri(secret, user.login, current_app.config["TOTP_ISSUER"]),

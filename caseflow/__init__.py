@@ -18,9 +18,11 @@ def create_app(config: dict | None = None) -> Flask:
     from flask import Flask
 
     from caseflow.config import load_config
+    from caseflow.core import logs
     from caseflow.extensions import csrf, db, limiter, login_manager
     from caseflow.users.settings import login_settings
 
+    logs.install()  # before anything logs: no exception text or My Number from the input reaches a log
     config = dict(config or {})
     app = Flask(
         __name__,
@@ -46,7 +48,12 @@ def create_app(config: dict | None = None) -> Flask:
     from caseflow.api.account import bp as api_tokens_bp
     from caseflow.cases.views import bp as cases_bp
     from caseflow.core.views import bp as core_bp
-    from caseflow.core.views import register_error_handlers, register_input_checks, register_template_helpers
+    from caseflow.core.views import (
+        register_error_handlers,
+        register_free_text_notice,
+        register_input_checks,
+        register_template_helpers,
+    )
     from caseflow.dashboards.views import bp as dashboards_bp
     from caseflow.inspections.views import bp as inspections_bp
     from caseflow.jobs.views import bp as jobs_bp
@@ -69,4 +76,5 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_input_checks(app)
     register_template_helpers(app)
+    register_free_text_notice(app)
     return app

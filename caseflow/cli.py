@@ -226,6 +226,7 @@ def _register_area_commands() -> None:
     from caseflow.letters.cli import letters
     from caseflow.matching.cli import grade_command
     from caseflow.reports.cli import report
+    from caseflow.retention.cli import retention
 
     main.add_command(audit)
     main.add_command(cases)
@@ -234,6 +235,7 @@ def _register_area_commands() -> None:
     main.add_command(keys)
     main.add_command(letters)
     main.add_command(report)
+    main.add_command(retention)
 
 
 _register_area_commands()

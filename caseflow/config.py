@@ -26,10 +26,17 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "CASES_PER_PAGE": int(env.get("CASEFLOW_CASES_PER_PAGE", "50")),
+        # The largest request the app reads (forms, the API); a larger one is a Japanese 413 page.
+        "MAX_CONTENT_LENGTH": int(env.get("CASEFLOW_MAX_REQUEST_BYTES", str(1024**2))),
+        # The largest upload (the files of one form together) on the pages that take files.
+        "MAX_UPLOAD_BYTES": int(env.get("CASEFLOW_MAX_UPLOAD_BYTES", str(2 * 1024**3))),
         # Background jobs: None = a SQLite file <instance>/queue.sqlite3; or redis://host:6379/0.
         "QUEUE_URL": env.get("CASEFLOW_QUEUE_URL") or None,
         # Keeps two installations (or test runs) sharing one Redis apart.
         "QUEUE_NAME": env.get("CASEFLOW_QUEUE_NAME") or "caseflow",
+        # How many years a closed case keeps its people's facts, when its program sets no period
+        # (caseflow.retention; `caseflow retention purge` deletes them afterwards).
+        "RETENTION_YEARS": int(env.get("CASEFLOW_RETENTION_YEARS", "5")),
         # argon2id cost; tests lower it through create_app(config=...).
         "PASSWORD_HASH_TIME_COST": int(env.get("CASEFLOW_PASSWORD_TIME_COST", "3")),
         "PASSWORD_HASH_MEMORY_COST": int(env.get("CASEFLOW_PASSWORD_MEMORY_COST", "65536")),

@@ -76,6 +76,9 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted or overwritten content is zeroed in the file, not left in free space: personal
+            # data disposed of at the end of its retention period is gone from the file itself.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             if ":memory:" not in url:
                 cursor.execute("PRAGMA journal_mode=WAL")
@@ -90,6 +93,21 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
     return sa.create_engine(url, **kwargs)
 
 
+def reclaim_deleted_space(engine: sa.Engine, tables: tuple[str, ...]) -> None:
+    """After deleting personal data, leave no old copy in the database's files.
+
+    SQLite (with secure_delete on) has zeroed the old content in the database file; the write-ahead
+    log still holds old pages until it is checkpointed and truncated. PostgreSQL keeps old row
+    versions until VACUUM removes them (a dump never holds them); VACUUM runs outside a transaction.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("VACUUM " + ", ".join(tables))
+
+
 def is_write_conflict(exc: sa.exc.DBAPIError) -> bool:
     """True when the database refused a write because another transaction wrote first.
 
@@ -101,3 +119,33 @@ def is_write_conflict(exc: sa.exc.DBAPIError) -> bool:
     if code in ("40001", "40P01"):
         return True
     return "database is locked" in str(exc.orig)
+
+
+# --- append-only tables (audit trails): triggers that refuse UPDATE and DELETE ------------------
+
+
+def create_append_only_triggers(bind: sa.Connection, table: str) -> None:
+    """Make ``table`` append-only in the database itself: UPDATE and DELETE fail with '<table> is append-only'.
+
+    For migrations (``op.get_bind()``); the same names on both backends for every such table.
+    """
+    message = f"{table} is append-only"
+    if bind.dialect.name == "postgresql":
+        bind.exec_driver_sql(f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                             f"BEGIN RAISE EXCEPTION '{message}'; END $$")
+        bind.exec_driver_sql(f"CREATE TRIGGER trg_{table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                             f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()")
+    else:
+        for action in ("UPDATE", "DELETE"):
+            bind.exec_driver_sql(f"CREATE TRIGGER trg_{table}_no_{action.lower()} BEFORE {action} ON {table} "
+                                 f"BEGIN SELECT RAISE(ABORT, '{message}'); END")
+
+
+def drop_append_only_triggers(bind: sa.Connection, table: str) -> None:
+    """Undo ``create_append_only_triggers`` (a migration that must rewrite rows puts them back after)."""
+    if bind.dialect.name == "postgresql":
+        bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS trg_{table}_append_only ON {table}")
+        bind.exec_driver_sql(f"DROP FUNCTION IF EXISTS {table}_append_only()")
+    else:
+        bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS trg_{table}_no_update")
+        bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS trg_{table}_no_delete")

@@ -14,6 +14,9 @@ import sys
 
 
 def main() -> None:
+    from caseflow.core import logs
+
+    logs.install()
     if sys.argv[1:2] == ["grade"]:
         from caseflow.matching.cli import grade_command
 

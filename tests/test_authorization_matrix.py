@@ -128,6 +128,10 @@ ROUTES: tuple[Route, ...] = (
           lambda w: {}),
     route("cases.reveal_number", "POST", STAFF_A, lambda w: f"/cases/{w.verifying.id}/number",
           lambda w: {"purpose": "住基ネットへの照会のため"}),
+    # Overseeing officers state a purpose to see the people's facts; agency staff see them anyway
+    # (their request is refused as needless, with a message: the route is open to them).
+    route("cases.reveal_facts", "POST", SEES_A, lambda w: f"/cases/{w.verifying.id}/facts",
+          lambda w: {"purpose": "照会への回答のため"}),
     route("dashboards.dashboard", "GET", LOGGED_IN, lambda w: "/dashboard/"),
     # Reports: every role with cases to report on; each sees its own part (tests/reports).
     route("reports.programs", "GET", REPORTERS, lambda w: "/reports/"),

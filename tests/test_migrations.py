@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -12,7 +13,7 @@ from tests.backends import downgrade, migrate
 TABLES = {"organizations", "programs", "users", "user_roles", "cases", "case_events", "corrections", "jobs",
           "inspection_batches", "letters", "document_number_sequences", "print_runs", "print_run_letters",
           "referrals", "inbox_items", "saved_filters", "api_tokens", "published_figures",
-          "report_snapshots", "access_records", "access_chain_head"}
+          "report_snapshots", "access_records", "access_chain_head", "disposals"}
 
 
 def _tables(url: str) -> set[str]:
@@ -83,3 +84,36 @@ def test_down_to_the_first_migration_and_up_again_with_data_in_the_tables(commit
         assert dict(db.session.execute(sa.select(Case.id, Case.birth_or_sex_mismatch)).all()) == kinds
         assert dict(db.session.execute(sa.select(Case.id, Case.registered_number)).all()) == numbers
         db.session.remove()
+
+
+def test_0015_masks_numbers_typed_before_the_guard(backend):
+    """Free text stored before the guard existed (comments, notes, questions …) is masked by the migration."""
+    url = backend.new_empty()
+    migrate(url, "0014_case_list_indexes")
+    engine = make_engine(url)
+    typed, masked = "本人の番号は 1234-5678-9018 です", "本人の番号は ●●●●●●●●9018 です"
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO organizations (id, code, name, kind, prefecture) "
+                                 "VALUES (1, 'M1', '省', 'ministry', '東京都'), (2, 'A1', '市', 'linking_agency', '青森県')"))
+            conn.execute(sa.text("INSERT INTO programs (id, name, ministry_id) VALUES (1, '事務', 1)"))
+            conn.execute(sa.text(
+                "INSERT INTO cases (id, version, program_id, agency_id, source_record_id, registered_number, "
+                "registered_number_digest, grade, field_verdicts, status, detected_at, updated_at, cause_other, "
+                "birth_or_sex_mismatch, viewing_suspended) VALUES (1, 1, 1, 2, 'R1', 'v1:x:y', 'd', 'C', '{}', "
+                "'confirmed', '2024-01-01', '2024-01-01', :typed, false, false)"), {"typed": typed})
+            conn.execute(sa.text(
+                "INSERT INTO case_events (id, case_id, created_at, trigger, comment, details) VALUES "
+                "(1, 1, '2024-01-01', 'comment', :typed, :details)"),
+                {"typed": typed, "details": '{"viewed_what": "1234 5678 9018 の情報", "grade": "C"}'})
+        migrate(url)
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT cause_other FROM cases")).scalar() == masked
+            assert conn.execute(sa.text("SELECT comment FROM case_events")).scalar() == masked
+            details = conn.execute(sa.select(sa.column("details", sa.JSON)).select_from(sa.table("case_events"))).scalar()
+            assert details == {"viewed_what": "●●●●●●●●9018 の情報", "grade": "C"}
+        # case_events is append-only again once the migration is done.
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.text("UPDATE case_events SET comment = 'x'"))
+    finally:
+        engine.dispose()

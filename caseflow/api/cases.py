@@ -18,7 +18,7 @@ from caseflow.api.errors import invalid_request
 from caseflow.api.openapi import enum_schema, nullable, register_schema
 from caseflow.api.views import Body, Field, api_route, as_form
 from caseflow.cases import forms, operations
-from caseflow.cases.access import get_visible_case, visible_cases_clause
+from caseflow.cases.access import get_visible_case, sees_personal_facts, visible_cases_clause
 from caseflow.cases.machine import SPECS
 from caseflow.cases.models import Case, CaseEvent, Correction, mask_number
 from caseflow.cases.vocabulary import (
@@ -94,6 +94,9 @@ def _facts(case: Case, side: str) -> dict:
     }
 
 
+_HIDDEN_FACTS = {"name": None, "kana": None, "birth_date": None, "sex": None, "address": None}
+
+
 def _correction(correction: Correction) -> dict:
     return {
         "id": correction.id,
@@ -125,8 +128,8 @@ def _event(event: CaseEvent) -> dict:
     }
 
 
-def case_summary(case: Case) -> dict:
-    """A case as the list shows it."""
+def case_summary(case: Case, actor: User) -> dict:
+    """A case as the list shows it (the record's name only to those who see the people's facts)."""
     return {
         "id": case.id,
         "reference": case.reference,
@@ -135,7 +138,7 @@ def case_summary(case: Case) -> dict:
         "program": _program(case.program),
         "agency": _organization(case.agency),
         "assignee": _user(case.assignee),
-        "record_name": case.record_name,
+        "record_name": case.record_name if sees_personal_facts(actor, case) else None,
         "masked_number": case.masked_number,
         "due_date": _date(case.due_date),
         "detected_at": case.detected_at.isoformat(),
@@ -145,13 +148,20 @@ def case_summary(case: Case) -> dict:
     }
 
 
-def case_document(case: Case, actor: User) -> dict:
-    """The whole case as ``actor`` sees it, with what ``actor`` may do to it now."""
+def case_document(case: Case, actor: User, *, facts_revealed: bool = False) -> dict:
+    """The whole case as ``actor`` sees it, with what ``actor`` may do to it now.
+
+    An overseeing officer gets the people's facts as null (personal_facts_shown false) unless the
+    case is referred to them, or they asked with a purpose (``facts_revealed``, recorded).
+    """
     events = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
-    return case_summary(case) | {
+    shown = facts_revealed or sees_personal_facts(actor, case)
+    return case_summary(case, actor) | {
+        "record_name": case.record_name if shown else None,
         "source_record_id": case.source_record_id,
-        "record": _facts(case, "record"),
-        "registry": _facts(case, "registry"),
+        "personal_facts_shown": shown,
+        "record": _facts(case, "record") if shown else _HIDDEN_FACTS,
+        "registry": _facts(case, "registry") if shown else _HIDDEN_FACTS,
         "field_verdicts": {field: _value(case.verdict(field)) for field, _label in FACT_FIELDS},
         "grade_reason": case.grade_reason,
         "cause": _value(case.cause),
@@ -255,6 +265,9 @@ CASE_EVENT = register_schema("CaseEvent", _object({
 
 CASE = register_schema("Case", _object(CASE_SUMMARY_PROPERTIES | {
     "source_record_id": {"type": "string", "description": "業務データの管理番号"},
+    "personal_facts_shown": {"type": "boolean", "description": (
+        "本人の情報（record・registry・record_name）を返したか。所管省庁・デジタル庁の職員には、照会を受けて"
+        "いる間か、目的を示して POST /cases/{case_id}/facts で求めたときだけ返します（それ以外は null）")},
     "record": {**FACTS, "description": "業務データ"},
     "registry": {**FACTS, "description": "住民基本台帳"},
     "field_verdicts": _object({field: nullable(enum_schema(FieldVerdict)) for field, _label in FACT_FIELDS},
@@ -357,7 +370,7 @@ def list_cases(actor: User) -> dict:
                         maximum=MAX_PER_PAGE)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
     cases = db.session.scalars(stmt.order_by(*SORTS[sort]).limit(per_page).offset((page - 1) * per_page))
-    return {"items": [case_summary(c) for c in cases], "page": page, "per_page": per_page, "total": total}
+    return {"items": [case_summary(c, actor) for c in cases], "page": page, "per_page": per_page, "total": total}
 
 
 # --- one case ------------------------------------------------------------------------------------
@@ -501,3 +514,20 @@ def set_viewing(actor: User, case_id: int, body: dict) -> dict:
     operations.set_viewing_suspended(case, actor, suspended=forms.suspended_argument(form),
                                      expected_version=body["version"], comment=forms.comment_argument(form))
     return committed_case(case, actor)
+
+
+FACTS_BODY = Body("PersonalFactsRequest", "本人の情報の表示（表示はアクセス記録に残ります）", (
+    Field("purpose", "string", "表示する目的", required=True, max_length=200),
+))
+
+
+@api_route("POST", "/cases/<int:case_id>/facts", operation_id="revealPersonalFacts",
+           summary="本人の情報の表示（所管省庁・デジタル庁）", response=CASE, body=FACTS_BODY, errors=(404, 409, 422),
+           description="案件を監督する組織の職員が、目的を示して本人の情報（氏名・カナ・生年月日・性別・住所）を求めます。"
+                       "表示はアクセス記録に先に残ります。応答は本人の情報を含む案件です。")
+def reveal_personal_facts(actor: User, case_id: int, body: dict) -> dict:
+    from caseflow.audit.operations import reveal_personal_facts as reveal
+
+    case = visible_case(case_id, actor)
+    reveal(db.session, actor, case, purpose=body["purpose"], remote_addr=request.remote_addr)
+    return lambda: case_document(case, actor, facts_revealed=True)

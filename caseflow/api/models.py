@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from caseflow.core.free_text import free_text
 from caseflow.db import Base, UTCDateTime, utcnow
 from caseflow.users.models import User
 
@@ -21,7 +22,7 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(TOKEN_NAME_MAX))
+    name: Mapped[str] = free_text(sa.String(TOKEN_NAME_MAX))
     # SHA-256 (hex) of the token: a token is 256 random bits, so a fast hash is enough,
     # and the look-up by hash compares no secret character by character.
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)

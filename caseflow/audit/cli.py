@@ -39,6 +39,7 @@ def export_command(out: str) -> None:
     from caseflow.audit.operations import WHAT_LABELS
     from caseflow.core.japanese import jst
     from caseflow.extensions import db
+    from caseflow.matching.mynumber import mask_my_numbers
     from caseflow.users.models import User
 
     logins = dict(db.session.execute(sa.select(User.id, User.login)).all())
@@ -50,7 +51,9 @@ def export_command(out: str) -> None:
         for record in db.session.scalars(sa.select(AccessRecord).order_by(AccessRecord.position)
                                          .execution_options(yield_per=5000)):
             writer.writerow([record.position, jst(record.occurred_at), logins.get(record.user_id, ""),
-                             f"CF-{record.case_id:07d}", WHAT_LABELS.get(record.what, record.what), record.purpose,
+                             f"CF-{record.case_id:07d}", WHAT_LABELS.get(record.what, record.what),
+                             # Purposes stored before free text was masked at input may hold a number.
+                             mask_my_numbers(record.purpose),
                              record.remote_addr or "", record.previous_hash, record.row_hash])
             count += 1
     click.echo(f"アクセス記録 {count:,}件を {out} に出力しました。")

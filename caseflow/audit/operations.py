@@ -11,14 +11,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from caseflow.audit.models import AccessChainHead, AccessRecord
-from caseflow.cases.access import is_agency_staff
+from caseflow.cases.access import is_agency_staff, sees_personal_facts
 from caseflow.cases.models import Case
+from caseflow.core import free_text
+from caseflow.core.params import required_text
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, PermissionDenied
 from caseflow.users.models import User
 
 GENESIS = "0" * 64
-WHAT_LABELS = {"my_number": "個人番号（全桁）"}
+WHAT_LABELS = {"my_number": "個人番号（全桁）", "personal_facts": "本人の情報（氏名・カナ・生年月日・性別・住所・送付先）"}
+PURPOSE_MAX = 200
+DISPOSED_MESSAGE = "保存期間を過ぎたため、この案件の本人の情報（個人番号を含む）は廃棄されています。"
 
 
 def row_hash(previous_hash: str, *, position: int, occurred_at: dt.datetime, user_id: int, case_id: int,
@@ -39,18 +43,36 @@ def reveal_number(session: Session, actor: User, case: Case, *, purpose: str, re
     """
     if not is_agency_staff(actor, case):
         raise PermissionDenied("個人番号の全桁は、案件を担当する機関の職員だけが表示できます。")
-    purpose = (purpose or "").strip()
-    if not purpose:
-        raise DomainError("個人番号を表示する目的を入力してください。")
-    if len(purpose) > 200:
-        raise DomainError("表示の目的は200文字以内で入力してください。")
+    if case.facts_disposed_at is not None:
+        raise DomainError(DISPOSED_MESSAGE)
+    purpose = _purpose(purpose, "個人番号を表示する目的を入力してください。")
     append_record(session, actor, case, what="my_number", purpose=purpose, remote_addr=remote_addr)
     return case.registered_number
+
+
+def reveal_personal_facts(session: Session, actor: User, case: Case, *, purpose: str,
+                          remote_addr: str | None) -> None:
+    """Record that ``actor``, who oversees ``case`` (a ministry, the Digital Agency), is shown its people's facts.
+
+    The caller has loaded the case within the actor's rights; the facts are shown only once this is recorded.
+    """
+    if sees_personal_facts(actor, case):
+        raise DomainError("この案件の本人の情報は、既に表示できる権限があります。")
+    if case.facts_disposed_at is not None:
+        raise DomainError(DISPOSED_MESSAGE)
+    purpose = _purpose(purpose, "本人の情報を表示する目的を入力してください。")
+    append_record(session, actor, case, what="personal_facts", purpose=purpose, remote_addr=remote_addr)
+
+
+def _purpose(purpose: str | None, missing: str) -> str:
+    return required_text(purpose, missing, PURPOSE_MAX, "表示の目的は")
 
 
 def append_record(session: Session, actor: User, case: Case, *, what: str, purpose: str,
                   remote_addr: str | None) -> AccessRecord:
     """Add one record at the end of the chain (the head row is locked until the transaction ends)."""
+    # Masked here, not at the flush: the hash is taken over the purpose as stored.
+    purpose = free_text.guard(session, purpose)
     head = session.scalars(sa.select(AccessChainHead).where(AccessChainHead.id == 1).with_for_update()).first()
     if head is None:
         head = AccessChainHead(id=1, last_hash=GENESIS, records=0)

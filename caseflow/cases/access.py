@@ -68,3 +68,14 @@ def is_agency_staff(user: User, case: Case) -> bool:
 
 def is_agency_supervisor(user: User, case: Case) -> bool:
     return user.organization_id == case.agency_id and user.has_role(Role.SUPERVISOR)
+
+
+def sees_personal_facts(user: User, case: Case) -> bool:
+    """Whether ``user`` sees the people's facts on a case they may see (PPC: 必要最小限).
+
+    The linking agency's staff work with them. An organisation that oversees (a ministry, the
+    Digital Agency's officers) sees the case's status, program, grade, verdicts and timeline, and
+    the facts only while the case is referred to it (it holds the case until it answers), or
+    after stating a purpose, which is recorded (caseflow.audit.operations.reveal_personal_facts).
+    """
+    return is_agency_staff(user, case) or (case.holder_id is not None and case.holder_id == user.organization_id)

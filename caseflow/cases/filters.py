@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from caseflow.cases.vocabulary import OUTCOMES, CaseStatus, Cause, Grade
+from caseflow.core.free_text import free_text
 from caseflow.core.params import is_id
 from caseflow.db import Base, UTCDateTime, utcnow
 from caseflow.errors import DomainError, NotFound
@@ -56,7 +57,7 @@ class SavedFilter(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    name: Mapped[str] = free_text(sa.String(NAME_MAX))
     query: Mapped[str] = mapped_column(sa.String(QUERY_MAX))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -17,7 +17,7 @@ from caseflow.cases.vocabulary import (
     NotificationMethod,
     ViewedOnPortal,
 )
-from caseflow.core.params import is_id, parse_id
+from caseflow.core.params import is_id, parse_count, parse_id
 from caseflow.errors import DomainError
 
 
@@ -54,10 +54,10 @@ def _flag(form: Mapping[str, str], key: str) -> bool:
 
 def version(form: Mapping[str, str]) -> int:
     """The case version the form was rendered with (optimistic locking)."""
-    try:
-        return int(form.get("version", ""))
-    except ValueError:
-        raise DomainError("フォームの内容が不完全です。画面を再読み込みしてください。") from None
+    number = parse_count((form.get("version") or "").strip())
+    if number is None:
+        raise DomainError("フォームの内容が不完全です。画面を再読み込みしてください。")
+    return number
 
 
 def transition_arguments(trigger: str, form: Mapping[str, str]) -> dict:
@@ -100,10 +100,10 @@ def _integer(form: Mapping[str, str], key: str, label: str) -> int | None:
     value = (form.get(key) or "").strip()
     if not value:
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise DomainError(f"{label}は数字で入力してください。") from None
+    number = parse_count(value)
+    if number is None:
+        raise DomainError(f"{label}は半角数字で入力してください。")
+    return number
 
 
 def comment_argument(form: Mapping[str, str]) -> str | None:

@@ -20,6 +20,7 @@ from caseflow.cases.vocabulary import (
     Sex,
     ViewedOnPortal,
 )
+from caseflow.core.free_text import free_text
 from caseflow.crypto.keys import lookup_digest
 from caseflow.crypto.types import EncryptedDate, EncryptedEnum, EncryptedString
 from caseflow.db import Base, UTCDateTime, str_enum, utcnow
@@ -68,10 +69,11 @@ class Case(Base):
     source_record_id: Mapped[str] = mapped_column(sa.String(64))
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("inspection_batches.id"), index=True)
     # My Number and the registry facts are 特定個人情報: encrypted at rest (caseflow.crypto).
-    registered_number: Mapped[str] = mapped_column(EncryptedString("cases.registered_number", 12))
+    # None once the retention period has passed (caseflow.retention), like every personal fact below.
+    registered_number: Mapped[str | None] = mapped_column(EncryptedString("cases.registered_number", 12))
     # HMAC of the number under the look-up key: finds the cases with the same number, which the
     # encrypted column cannot (caseflow.crypto.keys.lookup_digest).
-    registered_number_digest: Mapped[str] = mapped_column(sa.String(64), index=True, default=_number_digest)
+    registered_number_digest: Mapped[str | None] = mapped_column(sa.String(64), index=True, default=_number_digest)
 
     record_name: Mapped[str | None] = mapped_column(sa.String(100))
     record_kana: Mapped[str | None] = mapped_column(sa.String(100))
@@ -87,6 +89,8 @@ class Case(Base):
     recipient_name: Mapped[str | None] = mapped_column(sa.String(100))
     recipient_postal_code: Mapped[str | None] = mapped_column(sa.String(8))
     recipient_address: Mapped[str | None] = mapped_column(sa.Text)  # up to three lines
+    # When the people's facts above were deleted at the end of the retention period (caseflow.retention).
+    facts_disposed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     grade: Mapped[Grade] = mapped_column(str_enum(Grade, "grade"))
     field_verdicts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
@@ -104,13 +108,13 @@ class Case(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     cause: Mapped[Cause | None] = mapped_column(str_enum(Cause, "cause"))
-    cause_other: Mapped[str | None] = mapped_column(sa.Text)
+    cause_other: Mapped[str | None] = free_text()
     dismiss_reason: Mapped[DismissReason | None] = mapped_column(str_enum(DismissReason, "dismiss_reason"))
-    dismiss_reason_other: Mapped[str | None] = mapped_column(sa.Text)
+    dismiss_reason_other: Mapped[str | None] = free_text()
     viewed_on_portal: Mapped[ViewedOnPortal | None] = mapped_column(
         str_enum(ViewedOnPortal, "viewed_on_portal")
     )
-    viewed_what: Mapped[str | None] = mapped_column(sa.Text)
+    viewed_what: Mapped[str | None] = free_text()
     viewed_on: Mapped[dt.date | None]
     viewing_suspended: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     notified_on: Mapped[dt.date | None]
@@ -163,6 +167,27 @@ class Case(Base):
         return f"<Case {self.id} {self.status}>"
 
 
+# The personal data a case holds about its two people, with the label a disposal record gives each
+# (caseflow.retention deletes them once the retention period has passed).
+PERSONAL_FACTS: tuple[tuple[str, str], ...] = (
+    ("registered_number", "紐付けられていた個人番号"),
+    ("registered_number_digest", "個人番号の照合用ハッシュ"),
+    ("record_name", "業務データの氏名"),
+    ("record_kana", "業務データのカナ氏名"),
+    ("record_birth_date", "業務データの生年月日"),
+    ("record_sex", "業務データの性別"),
+    ("record_address", "業務データの住所"),
+    ("registry_name", "住民基本台帳の氏名"),
+    ("registry_kana", "住民基本台帳のカナ氏名"),
+    ("registry_birth_date", "住民基本台帳の生年月日"),
+    ("registry_sex", "住民基本台帳の性別"),
+    ("registry_address", "住民基本台帳の住所"),
+    ("recipient_name", "送付先の氏名"),
+    ("recipient_postal_code", "送付先の郵便番号"),
+    ("recipient_address", "送付先の住所"),
+)
+
+
 def mask_number(number: str | None) -> str:
     """Show only the last four digits of a My Number."""
     if not number:
@@ -182,8 +207,8 @@ class CaseEvent(Base):
     trigger: Mapped[str] = mapped_column(sa.String(40))
     from_status: Mapped[CaseStatus | None] = mapped_column(str_enum(CaseStatus, "event_from_status"))
     to_status: Mapped[CaseStatus | None] = mapped_column(str_enum(CaseStatus, "event_to_status"))
-    comment: Mapped[str | None] = mapped_column(sa.Text)
-    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    comment: Mapped[str | None] = free_text()
+    details: Mapped[dict] = free_text(sa.JSON, default=dict)
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship(lazy="joined")
@@ -206,12 +231,12 @@ class Correction(Base):
     # many people matched. Linking needs exactly one.
     query_facts: Mapped[int | None]
     query_matches: Mapped[int | None]
-    note: Mapped[str | None] = mapped_column(sa.Text)
+    note: Mapped[str | None] = free_text()
     proposed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    decision_comment: Mapped[str | None] = mapped_column(sa.Text)
+    decision_comment: Mapped[str | None] = free_text()
 
     case: Mapped[Case] = relationship(back_populates="corrections")
     proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id], lazy="joined")

@@ -12,7 +12,13 @@ from werkzeug.datastructures import MultiDict
 
 from caseflow.cases import filters as saved_filters
 from caseflow.cases import forms, operations, queue
-from caseflow.cases.access import STAFF_ROLES, get_visible_case, is_agency_staff, visible_cases_clause
+from caseflow.cases.access import (
+    STAFF_ROLES,
+    get_visible_case,
+    is_agency_staff,
+    sees_personal_facts,
+    visible_cases_clause,
+)
 from caseflow.cases.machine import SPECS
 from caseflow.cases.models import Case, CaseEvent
 from caseflow.cases.vocabulary import (
@@ -29,8 +35,9 @@ from caseflow.cases.vocabulary import (
     NotificationMethod,
     ViewedOnPortal,
 )
+from caseflow.core.free_text import ShownInFull
 from caseflow.core.japanese import today_jst, wareki, ymd
-from caseflow.core.params import parse_id
+from caseflow.core.params import parse_count, parse_id
 from caseflow.errors import DomainError, NotFound, PermissionDenied
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization, Program
@@ -124,10 +131,7 @@ def _report_filters(stmt: sa.Select, filters: dict) -> sa.Select:
 def _render_list(*, mine: bool, args=None, status: int = 200):
     args = request.args if args is None else args
     filters = _list_filters(args)
-    try:
-        page = max(int(args.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    page = max(parse_count(args.get("page", "1")) or 1, 1)
     per_page = current_app.config["CASES_PER_PAGE"]
     stmt = _filtered_query(filters, mine=mine)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
@@ -149,6 +153,7 @@ def _render_list(*, mine: bool, args=None, status: int = 200):
         "cases/list.html", cases=cases, filters=filters, page=page, pages=pages, total=total, mine=mine,
         statuses=list(CaseStatus), grades=list(Grade), programs=programs, assignees=assignees,
         today=today, report_filters=_report_filter_labels(filters),
+        shows_facts=lambda case: sees_personal_facts(current_user, case), hidden=HIDDEN,
         **_queue_list_context(args, mine=mine, today=today),
     ), status
 
@@ -181,7 +186,10 @@ def my_queue():
     return _render_list(mine=True)
 
 
-def _fact_rows(case: Case) -> list[dict]:
+HIDDEN = "（非表示）"
+
+
+def _fact_rows(case: Case, *, shown: bool) -> list[dict]:
     rows = []
     for field, label in FACT_FIELDS:
         record = getattr(case, f"record_{field}")
@@ -190,8 +198,8 @@ def _fact_rows(case: Case) -> list[dict]:
         rows.append({
             "field": field,
             "label": label,
-            "record": _display(record),
-            "registry": _display(registry),
+            "record": _display(record) if shown else HIDDEN,
+            "registry": _display(registry) if shown else HIDDEN,
             "verdict": verdict,
             "differs": verdict not in (None, FieldVerdict.MATCH, FieldVerdict.NOTATION),
         })
@@ -208,7 +216,8 @@ def _display(value) -> str:
     return str(value)
 
 
-def _render_case(case: Case, status: int = 200, *, revealed_number: str | None = None):
+def _render_case(case: Case, status: int = 200, *, revealed_number: str | None = None,
+                 facts_revealed: bool = False):
     events = db.session.scalars(
         sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
     ).all()
@@ -217,27 +226,31 @@ def _render_case(case: Case, status: int = 200, *, revealed_number: str | None =
     same_number_cases = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(
         Case.registered_number_digest == case.registered_number_digest, Case.id != case.id,
         visible_cases_clause(current_user)))
+    facts_shown = facts_revealed or sees_personal_facts(current_user, case)
     return render_template(
-        "cases/detail.html", case=case, facts=_fact_rows(case), events=events, actions=actions,
+        "cases/detail.html", case=case, facts=_fact_rows(case, shown=facts_shown), events=events, actions=actions,
+        facts_shown=facts_shown, facts_revealed=facts_revealed,
         same_number_cases=same_number_cases,
         **_letter_context(case), **_routing_context(case), **_queue_context(case),
         specs=SPECS, causes=list(Cause), dismiss_reasons=list(DismissReason), viewed_choices=list(ViewedOnPortal),
         notification_methods=list(NotificationMethod), outcomes=list(CorrectionOutcome),
         trigger_labels=operations.EVENT_LABELS, today=today_jst(),
-        revealed_number=revealed_number, may_reveal=is_agency_staff(current_user, case),
+        revealed_number=revealed_number, may_reveal=is_agency_staff(current_user, case) and case.facts_disposed_at is None,
     ), status
 
 
-@bp.route("/<int:case_id>/number", methods=["POST"])
-@login_required
-def reveal_number(case_id: int):
-    """The full My Number, for the holding agency's staff, with a purpose; the display is recorded first."""
-    from caseflow.audit.operations import reveal_number as reveal
+def _reveal(case_id: int, reveal: str, shown):
+    """Record a display with its purpose (``caseflow.audit.operations.<reveal>``), then show the case
+    with what ``shown(value)`` gives the page.
+
+    A refused display (no purpose …) goes back to the case page with the message; nothing is recorded.
+    """
+    from caseflow.audit import operations as audit
 
     case = get_visible_case(db.session, case_id, current_user)
     try:
-        number = reveal(db.session, current_user, case, purpose=request.form.get("purpose", ""),
-                        remote_addr=request.remote_addr)
+        value = getattr(audit, reveal)(db.session, current_user, case, purpose=request.form.get("purpose", ""),
+                                       remote_addr=request.remote_addr)
     except (PermissionDenied, NotFound):
         raise
     except DomainError as exc:
@@ -245,7 +258,21 @@ def reveal_number(case_id: int):
         flash(exc.message, "error")
         return redirect(url_for("cases.case_detail", case_id=case_id))
     db.session.commit()
-    return _render_case(case, revealed_number=number)
+    return _render_case(case, **shown(value))
+
+
+@bp.route("/<int:case_id>/number", methods=["POST"])
+@login_required
+def reveal_number(case_id: int):
+    """The full My Number, for the holding agency's staff, with a purpose; the display is recorded first."""
+    return _reveal(case_id, "reveal_number", lambda number: {"revealed_number": ShownInFull(number)})
+
+
+@bp.route("/<int:case_id>/facts", methods=["POST"])
+@login_required
+def reveal_facts(case_id: int):
+    """The people's facts, for an overseeing officer who states a purpose; the display is recorded first."""
+    return _reveal(case_id, "reveal_personal_facts", lambda _nothing: {"facts_revealed": True})
 
 
 def _routing_context(case: Case) -> dict:

@@ -9,20 +9,48 @@ from __future__ import annotations
 
 import re
 
+from caseflow.errors import DomainError
+
 # The largest value of a PostgreSQL ``integer`` column (every id, count and version here).
 MAX_ID = 2**31 - 1
 
 
 def parse_id(value: object, *, maximum: int = MAX_ID) -> int | None:
     """``value`` as a positive id (ASCII digits, or an int from JSON) up to ``maximum``; None otherwise."""
+    return parse_count(value, minimum=1, maximum=maximum)
+
+
+def parse_count(value: object, *, minimum: int = 0, maximum: int = MAX_ID) -> int | None:
+    """``value`` as a whole number from ``minimum`` to ``maximum`` (ASCII digits, or an int from JSON); None otherwise.
+
+    For ids and for the numbers people type into forms (a version, how many people matched, a
+    page): Python's ``int()`` reads "１２" and "١٢" too, which would pass a check that a later step
+    refuses.
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value if 1 <= value <= maximum else None
-    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 12:
+    if isinstance(value, str):
+        if not is_ascii_digits(value) or len(value) > 12:
+            return None
+        value = int(value)
+    if not isinstance(value, int):
         return None
-    number = int(value)
-    return number if 1 <= number <= maximum else None
+    return value if minimum <= value <= maximum else None
+
+
+def required_text(value: str | None, missing: str, maximum: int, what: str = "") -> str:
+    """``value`` stripped; a DomainError with ``missing`` when it is empty, or when longer than ``maximum``."""
+    text = (value or "").strip()
+    if not text:
+        raise DomainError(missing)
+    if len(text) > maximum:
+        raise DomainError(f"{what}{maximum}文字以内で入力してください。")
+    return text
+
+
+def is_ascii_digits(value: str, length: int | None = None) -> bool:
+    """True if ``value`` is made only of the ASCII digits 0-9 (of ``length`` digits when given)."""
+    return bool(value) and value.isascii() and value.isdigit() and (length is None or len(value) == length)
 
 
 def is_id(value: object) -> bool:

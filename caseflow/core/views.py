@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Request,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from caseflow.api.errors import error_response, invalid_request, is_api_request
+from caseflow.core import free_text
 from caseflow.core.japanese import jst, wareki, ymd
 from caseflow.core.params import BAD_CHARACTERS_MESSAGE, has_bad_characters
 from caseflow.errors import DomainError, NotFound, PermissionDenied
@@ -72,13 +84,61 @@ def register_error_handlers(app: Flask) -> None:
         response.headers["Retry-After"] = "60"
         return response
 
+    @app.errorhandler(413)
+    def _too_large(_exc):
+        limit = request.max_content_length
+        what = "ファイル" if getattr(app.view_functions.get(request.endpoint), "accepts_upload", False) \
+            else "送信内容"
+        return _error_page(413, "送信内容が大きすぎます",
+                           f"{what}が大きすぎるため受け付けられませんでした。"
+                           f"1回に送信できるのは合計{byte_size(limit)}までです。" if limit else
+                           f"{what}が大きすぎるため受け付けられませんでした。")
+
     @app.errorhandler(500)
     def _server_error(_exc):
         return _error_page(500, "システムエラー", "処理中にエラーが発生しました。時間をおいてもう一度お試しください。")
 
 
+class SizeLimitedRequest(Request):
+    """A request whose size limit is its view's: MAX_UPLOAD_BYTES for views marked ``accepts_upload``.
+
+    Decided by the request itself (its URL rule is matched before anything reads the body), so
+    the limit holds for whatever reads the form first, the CSRF check included.
+    """
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is None and self.url_rule is not None and current_app:
+            view = current_app.view_functions.get(self.url_rule.endpoint)
+            if getattr(view, "accepts_upload", False):
+                return current_app.config["MAX_UPLOAD_BYTES"]
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
+def accepts_upload(view):
+    """Mark a view whose form carries files: its requests may be up to MAX_UPLOAD_BYTES, not MAX_CONTENT_LENGTH.
+
+    Put it below ``@bp.route``.
+    """
+    view.accepts_upload = True
+    return view
+
+
+def byte_size(size: int) -> str:
+    """A limit as people read it: 2 GB, 1 MB, 64 KB."""
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} バイト"
+
+
 def register_input_checks(app: Flask) -> None:
-    """Refuse, before any view, a request whose fields hold characters no person types (params.py)."""
+    """Limit the request's size, and refuse, before any view, fields that hold characters no person types."""
+    app.request_class = SizeLimitedRequest
 
     @app.before_request
     def _refuse_bad_characters():
@@ -96,7 +156,21 @@ def register_input_checks(app: Flask) -> None:
         return None
 
 
+def register_free_text_notice(app: Flask) -> None:
+    """Tell the user when a My Number typed into free text was masked before it was stored."""
+
+    @app.after_request
+    def _masked_notice(response):
+        if free_text.take_masked_notice(db.session):
+            if is_api_request():
+                response.headers[free_text.NOTICE_HEADER] = free_text.NOTICE_MASKED
+            else:
+                flash(free_text.MASKED_MESSAGE, "info")
+        return response
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.finalize = free_text.mask_for_page
     app.jinja_env.filters["wareki"] = wareki
     app.jinja_env.filters["ymd"] = ymd
     app.jinja_env.filters["jst"] = jst

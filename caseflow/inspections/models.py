@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.cases.vocabulary import LabelledEnum
+from caseflow.core.free_text import free_text
 from caseflow.db import Base, UTCDateTime, str_enum, utcnow
 from caseflow.jobs.models import Job
 from caseflow.organizations.models import Organization, Program
@@ -35,8 +36,9 @@ class InspectionBatch(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[BatchStatus] = mapped_column(str_enum(BatchStatus, "batch_status"), default=BatchStatus.QUEUED)
-    records_filename: Mapped[str] = mapped_column(sa.String(255))
-    registry_filename: Mapped[str] = mapped_column(sa.String(255))
+    # File names are typed by people too (a number as the file name …).
+    records_filename: Mapped[str] = free_text(sa.String(255))
+    registry_filename: Mapped[str] = free_text(sa.String(255))
     records_sha256: Mapped[str] = mapped_column(sa.String(64))
     registry_sha256: Mapped[str] = mapped_column(sa.String(64))
     records_inspected: Mapped[int] = mapped_column(default=0)

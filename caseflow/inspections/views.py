@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from caseflow.cases.access import STAFF_ROLES
 from caseflow.core.params import parse_id
+from caseflow.core.views import accepts_upload
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.inspections.models import BatchStatus, InspectionBatch
@@ -16,8 +17,6 @@ from caseflow.organizations.models import Program
 from caseflow.users.models import Role
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
-
-MAX_UPLOAD_BYTES = 2 * 1024**3
 
 
 def visible_batches_clause():
@@ -49,6 +48,7 @@ def batch_list():
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@accepts_upload
 @login_required
 def new_batch():
     if not current_user.has_role(*STAFF_ROLES):

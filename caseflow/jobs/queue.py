@@ -40,6 +40,7 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.constants import EmptyData
 from huey.signals import SIGNAL_INTERRUPTED
 
+from caseflow.core.logs import exception_summary
 from caseflow.db import utcnow
 from caseflow.errors import DomainError
 from caseflow.extensions import db
@@ -366,7 +367,8 @@ def _run(app: Flask, huey: Huey, job_id: int) -> None:
         except DomainError as exc:
             session.rollback()
             message = exc.message if not contains_my_number(exc.message) else FAILED_MESSAGE
-            logger.info("job %s (%s) failed: %s", job_id, kind and kind.name, message)
+            # The user reads the message; the log gets its kind only (a refusal can quote a cell).
+            logger.info("job %s (%s) failed: %s", job_id, kind and kind.name, exception_summary(exc))
             mark_failed(job_id, message, progress)
         except Exception:
             session.rollback()

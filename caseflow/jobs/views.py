@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
+from caseflow.core.params import parse_count
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, NotFound
 from caseflow.extensions import db
@@ -102,11 +103,14 @@ def job_status(job_id: int):
 @bp.route("/selftest", methods=["POST"])
 @login_required
 def start_selftest():
+    count = parse_count(request.form.get("count", "10"))
+    delay_text = request.form.get("delay", "0.1")
+    if count is None or not delay_text.isascii():
+        raise DomainError("回数と間隔は半角数字で指定してください。")
     try:
-        count = int(request.form.get("count", "10"))
-        delay = float(request.form.get("delay", "0.1"))
+        delay = float(delay_text)
     except ValueError:
-        raise DomainError("回数と間隔は数字で指定してください。") from None
+        raise DomainError("回数と間隔は半角数字で指定してください。") from None
     job = operations.start_selftest(db.session, current_user, count=count, delay=delay)
     db.session.commit()
     operations.dispatch(job)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import LabelledEnum
+from caseflow.core.free_text import free_text
 from caseflow.db import Base, UTCDateTime, str_enum, utcnow
 from caseflow.jobs.models import Job
 from caseflow.letters.kinds import TITLES
@@ -83,17 +84,20 @@ class Letter(Base):
     issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     # What the letter was rendered from (a plain dict; never a My Number) and what came out.
     snapshot: Mapped[dict] = mapped_column(sa.JSON)
-    pdf: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary, nullable=False))
+    # The PDF and the postal code are None once the case's retention period has passed (caseflow.retention).
+    pdf: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
     sha256: Mapped[str] = mapped_column(sa.String(64))
     pages: Mapped[int]
-    postal_code: Mapped[str] = mapped_column(sa.String(8))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(8))
     reprints: Mapped[int] = mapped_column(default=0)
     voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    void_reason: Mapped[str | None] = mapped_column(sa.Text)
+    void_reason: Mapped[str | None] = free_text()
     returned_on: Mapped[dt.date | None]
     return_reason: Mapped[ReturnReason | None] = mapped_column(str_enum(ReturnReason, "return_reason"))
-    return_note: Mapped[str | None] = mapped_column(sa.Text)
+    return_note: Mapped[str | None] = free_text()
+    # When the PDF, the postal code and the recipient in the snapshot were deleted (caseflow.retention).
+    disposed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     case: Mapped[Case] = relationship(lazy="joined", innerjoin=True)
     organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
@@ -126,6 +130,9 @@ class PrintRun(Base):
     pages_count: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(sa.Text)
     job_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jobs.id"))
+    # When the run's files were deleted because one of its letters' cases reached the end of its
+    # retention period (caseflow.retention); each letter keeps its own record.
+    files_disposed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
     program: Mapped[Program | None] = relationship(lazy="joined")

@@ -309,15 +309,35 @@ def issue_letter(session: Session, actor: User, case: Case, kind: LetterKind, *,
     return letter
 
 
+DISPOSED_MESSAGE = "保存期間を過ぎたため、この通知文書の控え（PDF）は廃棄されています。"
+
+
 def reprint_letter(session: Session, actor: User, letter: Letter) -> bytes:
     """The issued PDF again, byte for byte; the reprint is recorded on the case."""
     _require_staff(actor, letter.case)
     if letter.status is LetterStatus.VOIDED:
         raise DomainError("無効にした通知文書は再印刷できません。")
+    if letter.disposed_at is not None:
+        raise DomainError(DISPOSED_MESSAGE)
     letter.reprints += 1
     _record(letter.case, actor, "reprint_letter", letter_id=letter.id, document_number=letter.document_number)
     session.flush()
     return letter.pdf
+
+
+def dispose_letter(letter: Letter, now: dt.datetime) -> str:
+    """Delete a letter's copy at the end of its case's retention period; returns what was deleted (Japanese).
+
+    The PDF, the postal code and the recipient in the snapshot go; the document number, kind,
+    dates, page count and the PDF's SHA-256 stay, so the letter can still be named and counted.
+    """
+    letter.pdf = None
+    letter.postal_code = None
+    snapshot = dict(letter.snapshot or {})
+    snapshot["recipient"] = None
+    letter.snapshot = snapshot
+    letter.disposed_at = now
+    return "通知文書のPDF、送付先（郵便番号・住所・氏名）"
 
 
 def void_letter(session: Session, actor: User, letter: Letter, *, reason: str | None) -> None:
@@ -371,7 +391,7 @@ def printable_letters(session: Session, organization_id: int, *, program_id: int
               .where(PrintRun.status != PrintRunStatus.FAILED, PrintRunLetter.held_reason.is_(None)))
     stmt = (sa.select(Letter).join(Letter.case)
             .where(Letter.organization_id == organization_id, Letter.status == LetterStatus.ISSUED,
-                   Letter.id.not_in(in_run))
+                   Letter.disposed_at.is_(None), Letter.id.not_in(in_run))
             .order_by(Letter.fiscal_year, Letter.serial))
     if program_id is not None:
         stmt = stmt.where(Case.program_id == program_id)

@@ -193,7 +193,8 @@ def run_detail(run_id: int):
 def run_file(run_id: int, name: str):
     run = operations.get_visible_print_run(db.session, current_user, run_id)
     filename = operations.PRINT_RUN_FILES.get(name)
-    if filename is None or run.status is PrintRunStatus.QUEUED or run.status is PrintRunStatus.FAILED:
+    if filename is None or run.status is PrintRunStatus.QUEUED or run.status is PrintRunStatus.FAILED \
+            or run.files_disposed_at is not None:
         abort(404)
     path = operations.print_run_directory(current_app.instance_path, run.id) / filename
     if not path.exists():

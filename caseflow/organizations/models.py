@@ -58,11 +58,15 @@ class Program(Base):
     """A program (事務) whose records carry My Numbers, with its responsible ministry."""
 
     __tablename__ = "programs"
+    __table_args__ = (sa.CheckConstraint("retention_years >= 1", name="retention_years_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     code: Mapped[str | None] = mapped_column(sa.String(60), unique=True)
     ministry_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    # How many years a notified case keeps its people's facts (caseflow.retention); None: the
+    # installation's default (CASEFLOW_RETENTION_YEARS).
+    retention_years: Mapped[int | None]
 
     ministry: Mapped[Organization] = relationship(lazy="joined")
 

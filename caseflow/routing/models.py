@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import LabelledEnum
+from caseflow.core.free_text import free_text
 from caseflow.db import Base, UTCDateTime, str_enum, utcnow
 from caseflow.organizations.models import Organization
 from caseflow.users.models import User
@@ -30,10 +31,10 @@ class Referral(Base):
     to_organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     status: Mapped[ReferralStatus] = mapped_column(str_enum(ReferralStatus, "referral_status"),
                                                    default=ReferralStatus.OPEN)
-    question: Mapped[str] = mapped_column(sa.Text)
+    question: Mapped[str] = free_text()
     asked_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    answer: Mapped[str | None] = mapped_column(sa.Text)
+    answer: Mapped[str | None] = free_text()
     answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
@@ -65,7 +66,7 @@ class InboxItem(Base):
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))
     kind: Mapped[InboxKind] = mapped_column(str_enum(InboxKind, "inbox_kind"))
-    message: Mapped[str] = mapped_column(sa.Text)
+    message: Mapped[str] = free_text()
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     read_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 from caseflow.cases.access import STAFF_ROLES
 from caseflow.cases.models import Case
 from caseflow.cases.operations import _check_version, _flush, _record, _session, transitioned
+from caseflow.core.params import required_text
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, NotFound, PermissionDenied
+from caseflow.matching.mynumber import mask_my_numbers
 from caseflow.organizations.models import Organization, OrganizationKind
 from caseflow.routing.models import InboxItem, InboxKind, Referral, ReferralStatus
 from caseflow.users.models import Role, User
@@ -24,12 +26,7 @@ MAX_TEXT = 2000
 
 
 def _text(value: str | None, missing: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise DomainError(missing)
-    if len(text) > MAX_TEXT:
-        raise DomainError(f"{MAX_TEXT}文字以内で入力してください。")
-    return text
+    return required_text(value, missing, MAX_TEXT)
 
 
 def digital_agency(session: Session) -> Organization | None:
@@ -137,6 +134,8 @@ def get_visible_referral(session: Session, actor: User, referral_id: int) -> Ref
 
 
 def _short(text: str, limit: int = 60) -> str:
+    # Masked before it is cut: a cut could leave eight digits of a number the guard no longer sees.
+    text = mask_my_numbers(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -177,9 +176,16 @@ def unread_count(session: Session, actor: User) -> int:
 
 
 def mark_read(session: Session, actor: User, item_ids: list[int] | None = None) -> int:
-    """Mark the organisation's items read (all unread ones when ``item_ids`` is None)."""
+    """Mark read the organisation's items that ``actor`` may see (all unread ones when ``item_ids`` is None).
+
+    The same items as ``inbox`` shows: an item about a case the actor may not see stays unread
+    for those who may.
+    """
+    from caseflow.cases.access import visible_cases_clause
+
     stmt = (sa.update(InboxItem).where(InboxItem.organization_id == actor.organization_id,
-                                       InboxItem.read_at.is_(None))
+                                       InboxItem.read_at.is_(None),
+                                       InboxItem.case_id.in_(sa.select(Case.id).where(visible_cases_clause(actor))))
             .values(read_at=utcnow(), read_by_id=actor.id))
     if item_ids is not None:
         stmt = stmt.where(InboxItem.id.in_(item_ids))

@@ -14,7 +14,7 @@ class LoginForm(FlaskForm):
 class CodeForm(FlaskForm):
     code = StringField("確認コード（6桁）", validators=[
         DataRequired("確認コードを入力してください。"),
-        Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="確認コードは6桁の数字で入力してください。"),
+        Regexp(r"^ *[0-9]{3} ?[0-9]{3} *\Z", message="確認コードは半角数字6桁で入力してください。"),
     ])
 
 

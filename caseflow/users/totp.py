@@ -17,7 +17,8 @@ DIGITS = 6
 INTERVAL = 30
 VALID_WINDOW = 1  # steps accepted either side of the current one
 SECRET_LENGTH = 32  # base32 characters: 160 bits, as RFC 4226 recommends
-_CODE = re.compile(r"^\d{6}$")
+# ASCII digits only: \d takes any script's digits (１２３, ١٢٣), which the comparison cannot.
+_CODE = re.compile(r"[0-9]{6}")
 
 
 def new_secret() -> str:
@@ -48,7 +49,7 @@ def code_at(secret: str, step: int) -> str:
 def matching_step(secret: str, code: str, *, last_step: int | None, now: float | None = None) -> int | None:
     """The step whose code ``code`` is, within the window and after ``last_step``; None if none is."""
     code = code.strip().replace(" ", "")
-    if not _CODE.match(code):
+    if not _CODE.fullmatch(code):
         return None
     current = current_step(now)
     for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):

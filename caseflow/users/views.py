@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_login import current_user, login_required, login_user, logout_user
 
 from caseflow.api.errors import is_api_request
+from caseflow.core.params import parse_id
 from caseflow.db import utcnow
 from caseflow.errors import DomainError
 from caseflow.extensions import db, limiter, login_manager
@@ -73,9 +74,10 @@ login_limit = limiter.shared_limit(_login_rate_limit, scope="login", methods=["P
 def _load_user(user_id: str) -> User | None:
     """The session holds ``<id>:<session token>``: a changed token (logout elsewhere, new password) ends it."""
     number, _, token = user_id.partition(":")
-    if not number.isdigit():
+    user_id = parse_id(number)
+    if user_id is None:
         return None
-    user = db.session.get(User, int(number))
+    user = db.session.get(User, user_id)
     if user is None or not user.active or (user.session_token or "") != token:
         return None
     return user

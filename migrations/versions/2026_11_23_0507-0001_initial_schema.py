@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from caseflow.db import create_append_only_triggers, drop_append_only_triggers
+
 revision = "0001_initial"
 down_revision = None
 branch_labels = None
@@ -165,35 +167,9 @@ def downgrade() -> None:
     op.drop_table("organizations")
 
 
-_APPEND_ONLY_MESSAGE = "case_events is append-only"
-
-
 def _create_append_only_triggers() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            f"""
-            CREATE FUNCTION case_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION '{_APPEND_ONLY_MESSAGE}';
-            END $$
-            """
-        )
-        op.execute(
-            "CREATE TRIGGER trg_case_events_append_only BEFORE UPDATE OR DELETE ON case_events "
-            "FOR EACH ROW EXECUTE FUNCTION case_events_append_only()"
-        )
-    else:
-        for action in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER trg_case_events_no_{action.lower()} BEFORE {action} ON case_events "
-                f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY_MESSAGE}'); END"
-            )
+    create_append_only_triggers(op.get_bind(), "case_events")
 
 
 def _drop_append_only_triggers() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS trg_case_events_append_only ON case_events")
-        op.execute("DROP FUNCTION IF EXISTS case_events_append_only()")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS trg_case_events_no_update")
-        op.execute("DROP TRIGGER IF EXISTS trg_case_events_no_delete")
+    drop_append_only_triggers(op.get_bind(), "case_events")

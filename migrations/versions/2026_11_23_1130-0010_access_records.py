@@ -10,12 +10,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from caseflow.db import create_append_only_triggers, drop_append_only_triggers
+
 revision = "0010_access_records"
 down_revision = "0009_reports"
 branch_labels = None
 depends_on = None
-
-_MESSAGE = "access_records is append-only"
 
 
 def upgrade() -> None:
@@ -46,26 +46,11 @@ def upgrade() -> None:
         sa.Column("records", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_chain_head")),
     )
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"""
-            CREATE FUNCTION access_records_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN RAISE EXCEPTION '{_MESSAGE}'; END $$
-        """)
-        op.execute("CREATE TRIGGER trg_access_records_append_only BEFORE UPDATE OR DELETE ON access_records "
-                   "FOR EACH ROW EXECUTE FUNCTION access_records_append_only()")
-    else:
-        for action in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER trg_access_records_no_{action.lower()} BEFORE {action} ON access_records "
-                       f"BEGIN SELECT RAISE(ABORT, '{_MESSAGE}'); END")
+    create_append_only_triggers(op.get_bind(), "access_records")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS trg_access_records_append_only ON access_records")
-        op.execute("DROP FUNCTION IF EXISTS access_records_append_only()")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS trg_access_records_no_update")
-        op.execute("DROP TRIGGER IF EXISTS trg_access_records_no_delete")
+    drop_append_only_triggers(op.get_bind(), "access_records")
     op.drop_table("access_chain_head")
     op.drop_index(op.f("ix_access_records_user_id"), table_name="access_records")
     op.drop_index(op.f("ix_access_records_case_id"), table_name="access_records")

@@ -39,6 +39,8 @@ API_ROUTES: tuple[Route, ...] = (
           lambda w: {"version": w.referral.case.version, "answer": "確認しました。"}),
     route("api.set_viewing", "POST", STAFF_A, lambda w: f"{API_PREFIX}/cases/{w.confirmed.id}/viewing",
           lambda w: {"version": w.confirmed.version, "suspended": not w.confirmed.viewing_suspended}),
+    route("api.reveal_personal_facts", "POST", SEES_A, lambda w: f"{API_PREFIX}/cases/{w.verifying.id}/facts",
+          lambda w: {"purpose": "照会への回答のため"}),
 )
 
 

@@ -28,6 +28,12 @@ GATES: dict[str, threading.Event] = {}
 RUNS: dict[str, int] = {}
 
 
+def new_token() -> str:
+    """A job parameter unique to one test, in letters only: a uuid's hex digits can, now and then,
+    run into twelve that pass as a My Number, which job parameters refuse."""
+    return uuid.uuid4().hex.translate(str.maketrans("0123456789", "ghijklmnop"))
+
+
 @job_task("test_gated", label="テスト（合図を待つ処理）")
 def gated(job: Job, progress: Progress) -> dict:
     """Writes a row, reports half-way, then waits for the test's signal before finishing."""
@@ -154,7 +160,7 @@ def test_selftest_goes_from_queued_through_running_to_succeeded(jobs_app, worker
 
 def test_progress_is_visible_while_the_jobs_work_is_uncommitted(jobs_app, worker, world):
     client = log_in(jobs_app, "job-worker")  # before the job holds any lock
-    token = uuid.uuid4().hex
+    token = new_token()
     GATES[token] = threading.Event()
     try:
         job_id = start_job(jobs_app, world.worker_id, "test_gated", {"token": token})
@@ -199,7 +205,7 @@ def test_a_refused_job_ends_failed_with_its_japanese_message(jobs_app, worker, w
 def test_an_unexpected_error_fails_the_job_rolls_its_work_back_and_keeps_the_traceback_in_the_log(
         jobs_app, worker, world, caplog):
     client = log_in(jobs_app, "job-worker")
-    token = uuid.uuid4().hex
+    token = new_token()
     job_id = start_job(jobs_app, world.worker_id, "test_crashes", {"token": token})
     worker.start()
     final = wait_for(lambda: finished(client, job_id))
@@ -235,7 +241,7 @@ def test_a_kind_the_worker_does_not_know_fails_clearly(jobs_app, worker, world):
 
 
 def test_a_job_delivered_twice_runs_once(jobs_app, worker, world):
-    token = uuid.uuid4().hex
+    token = new_token()
     job_id = start_job(jobs_app, world.worker_id, "test_counts_runs", {"token": token})
     queue.enqueue(jobs_app, job_id)  # e.g. dispatched again by mistake
     worker.start()
@@ -247,7 +253,7 @@ def test_a_job_delivered_twice_runs_once(jobs_app, worker, world):
 
 def test_a_worker_stopped_at_once_marks_its_running_job_interrupted(jobs_app, worker, world):
     client = log_in(jobs_app, "job-worker")
-    token = uuid.uuid4().hex
+    token = new_token()
     GATES[token] = threading.Event()
     try:
         job_id = start_job(jobs_app, world.worker_id, "test_waits", {"token": token})

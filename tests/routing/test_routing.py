@@ -15,16 +15,6 @@ from caseflow.users.models import Role
 from tests.conftest import events_of, login, post_form
 
 
-@pytest.fixture
-def digital(make_org):
-    return make_org(OrganizationKind.DIGITAL_AGENCY, "デジタル庁（テスト）")
-
-
-@pytest.fixture
-def officer(make_user, ministry):
-    return make_user(Role.MINISTRY_OFFICER, org=ministry, name="省 職員")
-
-
 def test_referral_round_trip(make_case, caseworker, officer, ministry, agency, digital):
     case = make_case(CaseStatus.VERIFYING)
     assert [o.id for o in operations.referral_targets(case, caseworker)] == [ministry.id, digital.id]

@@ -167,3 +167,37 @@ def test_the_login_helper_logs_in_twice_in_one_step(client, supervisor):
     for _ in range(3):
         assert login(client, supervisor).headers["Location"] == "/cases/mine"
         client.post("/logout", data={"csrf_token": csrf_token(client, "/cases/mine")})
+
+
+# Finding 2 of the sweep: \d took any script's digits and hmac.compare_digest then raised (HTTP 500).
+NON_ASCII_CODES = ["１２３４５６", "١٢٣٤٥٦", "۱۲۳۴۵۶", "१२३४५६", "１２３ ４５６"]
+
+
+@pytest.mark.parametrize("code", NON_ASCII_CODES)
+def test_a_code_in_other_digits_is_refused_with_a_message(client, supervisor, code):
+    _password(client, supervisor)
+    response = _code(client, code)
+    assert response.status_code in (200, 400, 401)  # the form again, never a 500
+    assert "半角数字6桁" in response.get_data(as_text=True) or WRONG_CODE in response.get_data(as_text=True)
+    assert not _logged_in(client)
+    # The right code still works afterwards.
+    assert _code(client, _now_code()).status_code == 302
+
+
+@pytest.mark.parametrize("code", NON_ASCII_CODES[:2])
+def test_a_code_in_other_digits_is_refused_at_enrolment(client, agency, code):
+    boss = create_user(db.session, login=f"enrol-{len(code)}-{ord(code[0])}", display_name="新任",
+                       organization=agency, roles={Role.SUPERVISOR}, password=PASSWORD)
+    _password(client, boss)
+    response = _code(client, code, "/login/code/setup")
+    assert response.status_code in (200, 400, 401)  # the form again, never a 500
+    assert "確認コード" in response.get_data(as_text=True)
+    assert boss.totp_confirmed_at is None
+
+
+def test_matching_step_reads_ascii_digits_only():
+    step = totp.current_step()
+    ascii_code = totp.code_at(TOTP_SECRET, step)
+    wide = ascii_code.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert totp.matching_step(TOTP_SECRET, ascii_code, last_step=None) == step
+    assert totp.matching_step(TOTP_SECRET, wide, last_step=None) is None

@@ -29,7 +29,7 @@ def dataset(size: int, data: Path) -> Path:
     directory = data / f"synthetic-{size}"
     if not (directory / "truth.csv").exists():
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "caseflow.matching.synthetic", "--n", str(size), "--out",
+        subprocess.run([sys.executable, "-m", "caseflow_synthetic", "--n", str(size), "--out",
                         str(directory)], check=True, stdout=subprocess.DEVNULL)
         print(f"  generated {size:,} records in {time.perf_counter() - started:.1f} s")
     return directory

@@ -28,10 +28,10 @@ import sqlalchemy as sa
 
 from caseflow import create_app
 from caseflow.cases.vocabulary import CaseStatus, Cause, DismissReason, NotificationMethod
+from caseflow.core.mynumber import check_digit
 from caseflow.crypto.keys import keyring_of, lookup_digest
 from caseflow.crypto.types import seal
 from caseflow.extensions import db
-from caseflow.matching.mynumber import check_digit
 from caseflow.organizations.models import Organization, OrganizationKind, Program
 from caseflow.reports import figures
 from caseflow.seeding import SEED_DIR, load_reference

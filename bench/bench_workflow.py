@@ -23,8 +23,8 @@ from caseflow.cases import operations
 from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import FieldVerdict, Grade, Sex
 from caseflow.cli import alembic_config
+from caseflow.core.mynumber import check_digit
 from caseflow.extensions import db
-from caseflow.matching.mynumber import check_digit
 from caseflow.organizations.models import Organization, Program
 from caseflow.seeding import load_reference
 from caseflow.users.models import Role

@@ -76,5 +76,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_input_checks(app)
     register_template_helpers(app)
+    from caseflow.policy import register_template_global
+
+    register_template_global(app)
     register_free_text_notice(app)
     return app

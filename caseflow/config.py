@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
-import tempfile
 from pathlib import Path
+
+from caseflow.crypto import keys
+from caseflow.instance import kept_in_instance
 
 
 def _bool(value: str) -> bool:
@@ -44,7 +46,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     config.update(overrides)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = env.get("CASEFLOW_SECRET_KEY") or _instance_secret(instance)
-    _encryption_keys(config, env, instance)
+    # ENCRYPTION_KEYS and LOOKUP_KEY, checked. create_app() is the one place configuration is
+    # loaded: the keys it loads are also the ones used without an app context (a migration run
+    # by Alembic, a script).
+    keys.load_settings(config, env, instance)
+    keys.configure(config)
     return config
 
 
@@ -54,50 +60,4 @@ def _instance_secret(instance: Path) -> str:
     Lets a fresh install run without configuration while keeping the key out of
     the repository; production sets CASEFLOW_SECRET_KEY instead.
     """
-    return _kept_in_instance(instance, "secret_key", lambda: secrets.token_urlsafe(48))
-
-
-def _encryption_keys(config: dict, env, instance: Path) -> None:
-    """ENCRYPTION_KEYS and LOOKUP_KEY (caseflow.crypto.keys), checked, and the keyring made current.
-
-    Without CASEFLOW_ENCRYPTION_KEYS, both are generated once into the instance folder
-    (``encryption_keys``, same format as the variable, and ``lookup_key``). With it, the look-up
-    key must be configured as well (CASEFLOW_LOOKUP_KEY), or already be in the instance folder:
-    one generated silently on another server would not find the same numbers.
-    """
-    from caseflow.crypto import keys
-
-    from_instance = not config.get("ENCRYPTION_KEYS") and not env.get("CASEFLOW_ENCRYPTION_KEYS")
-    if not config.get("ENCRYPTION_KEYS"):
-        config["ENCRYPTION_KEYS"] = env.get("CASEFLOW_ENCRYPTION_KEYS") or _kept_in_instance(
-            instance, "encryption_keys", lambda: f"{keys.new_kid()}:{keys.new_key()}")
-    if not config.get("LOOKUP_KEY"):
-        config["LOOKUP_KEY"] = env.get("CASEFLOW_LOOKUP_KEY") or _kept_in_instance(
-            instance, "lookup_key", keys.new_key if from_instance else None)
-    if not config["LOOKUP_KEY"]:
-        raise keys.KeyConfigError("CASEFLOW_LOOKUP_KEY is not set: configure it together with "
-                                  "CASEFLOW_ENCRYPTION_KEYS (base64 of 32 random bytes, never changed)")
-    # create_app() is the one place configuration is loaded: the keys it loads are also the ones
-    # used without an app context (a migration run by Alembic, a script).
-    keys.configure(config)
-
-
-def _kept_in_instance(instance: Path, name: str, make) -> str:
-    """The content of ``instance/name``, written once (mode 0600) from ``make()``; "" when absent and no ``make``.
-
-    Written under a temporary name and linked into place, so two processes starting at once
-    read the same value, never a half-written file.
-    """
-    path = instance / name
-    if not path.exists() and make is not None:
-        instance.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=instance, prefix=f".{name}.")  # mode 0600
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(make() + "\n")
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process was first: use its value
-        finally:
-            os.unlink(temporary)
-    return path.read_text().strip() if path.exists() else ""
+    return kept_in_instance(instance, "secret_key", lambda: secrets.token_urlsafe(48))

@@ -33,8 +33,8 @@ from caseflow.cases.vocabulary import (
     ViewedOnPortal,
 )
 from caseflow.core.japanese import today_jst
+from caseflow.core.mynumber import check_digit
 from caseflow.letters import operations as letter_operations
-from caseflow.matching.mynumber import check_digit
 from caseflow.organizations.models import Organization, OrganizationKind, Program
 from caseflow.users.models import Role, User
 from caseflow.users.operations import create_user
@@ -144,7 +144,7 @@ def _load_demo_inspection(session: Session, summary: SeedSummary) -> None:
 
     from caseflow.inspections.models import InspectionBatch
     from caseflow.inspections.operations import run_inspection, start_inspection
-    from caseflow.matching.synthetic import generate
+    from caseflow_synthetic import generate
 
     agency = session.scalars(sa.select(Organization).where(Organization.code == "022021")).one()
     program = session.scalars(sa.select(Program).where(Program.code == "disability-handbook")).one()

@@ -25,8 +25,8 @@ from caseflow.cases.vocabulary import (
     Sex,
     ViewedOnPortal,
 )
+from caseflow.core.mynumber import check_digit
 from caseflow.extensions import db
-from caseflow.matching.mynumber import check_digit
 from caseflow.organizations.models import Organization, OrganizationKind, Program
 from caseflow.users import totp
 from caseflow.users.models import Role, User

@@ -7,6 +7,10 @@ who may use it. Each (route, actor) pair runs on a fresh world of its own (rolle
 Outcomes: ``ok`` (2xx or a redirect that is not to the login page), ``denied`` (403 or 404:
 another organisation's case is "not found", never "forbidden"), ``login`` (anonymous users
 are sent to the login page).
+
+Each entry names the permission of the access policy (``caseflow.policy``) the route exercises;
+every permission of the policy is named by a route here or in the API's matrix
+(tests/test_policy.py checks it), so a new permission cannot be added without its row.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from caseflow.jobs.operations import create_job
 from caseflow.letters import operations as letter_operations
 from caseflow.letters.models import Letter, LetterKind, PrintRun, PrintRunLetter, PrintRunStatus
 from caseflow.organizations.models import OrganizationKind
+from caseflow.policy import Permission as P  # short: the table names each route's permission
 from caseflow.reports.snapshots import take_snapshot
 from caseflow.routing import operations as routing
 from caseflow.users.models import Role
@@ -53,11 +58,14 @@ class Route:
     data: object = None  # world -> form data (POST)
     public: bool = False  # anonymous users may use it too
     variant: str = ""  # tells apart two entries of one route (e.g. with another query)
+    # The policy's permission the route asks (None: none decides — login pages, public data, the
+    # user's own saved filters and tokens, the dashboard whose sections are each scoped).
+    permission: P | None = None
 
 
 def route(endpoint: str, method: str, allowed: set[str], path, data=None, public: bool = False,
-          variant: str = "") -> Route:
-    return Route(endpoint, method, frozenset(allowed), path, data, public, variant)
+          variant: str = "", permission: P | None = None) -> Route:
+    return Route(endpoint, method, frozenset(allowed), path, data, public, variant, permission)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -67,83 +75,100 @@ ROUTES: tuple[Route, ...] = (
     route("auth.login", "POST", set(ACTORS), lambda w: "/login", lambda w: {"login": "nobody", "password": "x"},
           public=True),
     route("auth.logout", "POST", LOGGED_IN, lambda w: "/logout", lambda w: {}),
-    route("cases.case_list", "GET", LOGGED_IN, lambda w: "/cases/"),
-    route("cases.my_queue", "GET", LOGGED_IN, lambda w: "/cases/mine"),
-    route("cases.case_detail", "GET", SEES_A, lambda w: f"/cases/{w.verifying.id}"),
+    route("cases.case_list", "GET", LOGGED_IN, lambda w: "/cases/", permission=P.CASE_VIEW),
+    route("cases.my_queue", "GET", LOGGED_IN, lambda w: "/cases/mine", permission=P.CASE_VIEW),
+    route("cases.case_detail", "GET", SEES_A, lambda w: f"/cases/{w.verifying.id}", permission=P.CASE_VIEW),
     route("cases.fire_transition", "POST", STAFF_A, lambda w: f"/cases/{w.detected.id}/transitions/start_verification",
-          lambda w: {"version": w.detected.version}),
+          lambda w: {"version": w.detected.version}, permission=P.CASE_ACT),
     route("cases.add_comment", "POST", SEES_A, lambda w: f"/cases/{w.verifying.id}/comments",
-          lambda w: {"comment": "確認しました。"}),
+          lambda w: {"comment": "確認しました。"}, permission=P.CASE_VIEW),
     route("cases.claim", "POST", STAFF_A, lambda w: f"/cases/{w.detected.id}/claim",
-          lambda w: {"version": w.detected.version}),
+          lambda w: {"version": w.detected.version}, permission=P.CASE_ACT),
     route("cases.release", "POST", {"caseworker"}, lambda w: f"/cases/{w.verifying.id}/release",
-          lambda w: {"version": w.verifying.version}),
+          lambda w: {"version": w.verifying.version}, permission=P.CASE_ACT),
     route("cases.reassign", "POST", {"supervisor"}, lambda w: f"/cases/{w.verifying.id}/reassign",
-          lambda w: {"version": w.verifying.version, "to": w.actors["supervisor"].id}),
+          lambda w: {"version": w.verifying.version, "to": w.actors["supervisor"].id}, permission=P.CASE_SUPERVISE),
     route("cases.bulk_assign", "POST", {"supervisor"}, lambda w: "/cases/bulk-assign",
-          lambda w: {"case_id": w.detected.id, "to": w.actors["caseworker"].id, "return_to": "list"}),
-    route("cases.supervision", "GET", {"supervisor"}, lambda w: "/cases/supervision"),
+          lambda w: {"case_id": w.detected.id, "to": w.actors["caseworker"].id, "return_to": "list"},
+          permission=P.CASE_SUPERVISE),
+    route("cases.supervision", "GET", {"supervisor"}, lambda w: "/cases/supervision", permission=P.CASE_SUPERVISE),
     route("cases.save_filter", "POST", LOGGED_IN, lambda w: "/cases/filters",
           lambda w: {"name": "検出のみ", "query": "status=detected", "return_to": "list"}),
     route("cases.delete_filter", "POST", {"caseworker"}, lambda w: f"/cases/filters/{w.saved_filter.id}/delete",
           lambda w: {"return_to": "list"}),
     route("cases.propose_correction", "POST", STAFF_A, lambda w: f"/cases/{w.confirmed.id}/correction",
-          lambda w: {"version": w.confirmed.version, "wrong_number_removed": "1", "outcome": "unlinked"}),
+          lambda w: {"version": w.confirmed.version, "wrong_number_removed": "1", "outcome": "unlinked"},
+          permission=P.CASE_ACT),
     route("cases.return_correction", "POST", {"supervisor"}, lambda w: f"/cases/{w.pending.id}/correction/return",
-          lambda w: {"version": w.pending.version, "comment": "照会結果を添付してください。"}),
+          lambda w: {"version": w.pending.version, "comment": "照会結果を添付してください。"}, permission=P.CORRECTION_APPROVE),
     route("cases.set_viewing", "POST", STAFF_A, lambda w: f"/cases/{w.confirmed.id}/viewing",
-          lambda w: {"version": w.confirmed.version, "suspended": "0" if w.confirmed.viewing_suspended else "1"}),
+          lambda w: {"version": w.confirmed.version, "suspended": "0" if w.confirmed.viewing_suspended else "1"},
+          permission=P.CASE_ACT),
     route("letters.set_recipient", "POST", STAFF_A, lambda w: f"/cases/{w.corrected.id}/recipient",
           lambda w: {"version": w.corrected.version, "recipient_name": "山田　太郎",
-                     "recipient_postal_code": "030-0801", "recipient_address": "青森県青森市新町一丁目1番1号"}),
-    route("letters.preview", "GET", STAFF_A, lambda w: f"/cases/{w.corrected.id}/letters/preview?kind=apology"),
+                     "recipient_postal_code": "030-0801", "recipient_address": "青森県青森市新町一丁目1番1号"},
+          permission=P.LETTER_ISSUE),
+    route("letters.preview", "GET", STAFF_A, lambda w: f"/cases/{w.corrected.id}/letters/preview?kind=apology",
+          permission=P.LETTER_ISSUE),
     route("letters.issue", "POST", STAFF_A, lambda w: f"/cases/{w.corrected.id}/letters",
-          lambda w: {"version": w.corrected.version, "kind": "apology"}),
-    route("letters.reprint", "POST", STAFF_A, lambda w: f"/letters/{w.letter.id}/reprint", lambda w: {}),
-    route("letters.void", "POST", STAFF_A, lambda w: f"/letters/{w.letter.id}/void", lambda w: {"reason": "宛名誤り"}),
+          lambda w: {"version": w.corrected.version, "kind": "apology"}, permission=P.LETTER_ISSUE),
+    route("letters.reprint", "POST", STAFF_A, lambda w: f"/letters/{w.letter.id}/reprint", lambda w: {},
+          permission=P.LETTER_ISSUE),
+    route("letters.void", "POST", STAFF_A, lambda w: f"/letters/{w.letter.id}/void", lambda w: {"reason": "宛名誤り"},
+          permission=P.LETTER_ISSUE),
     route("letters.returned", "POST", STAFF_A, lambda w: f"/letters/{w.letter.id}/returned",
-          lambda w: {"reason": "unknown_address", "returned_on": today_jst().isoformat()}),
-    route("letters.runs", "GET", AGENCY_STAFF, lambda w: "/letters/runs"),
-    route("letters.runs", "POST", AGENCY_STAFF, lambda w: "/letters/runs", lambda w: {"program": "", "kind": ""}),
-    route("letters.run_detail", "GET", STAFF_A, lambda w: f"/letters/runs/{w.run.id}"),
-    route("letters.run_file", "GET", STAFF_A, lambda w: f"/letters/runs/{w.run.id}/files/manifest"),
-    route("letters.run_step", "POST", STAFF_A, lambda w: f"/letters/runs/{w.run.id}/printed", lambda w: {}),
+          lambda w: {"reason": "unknown_address", "returned_on": today_jst().isoformat()}, permission=P.LETTER_ISSUE),
+    route("letters.runs", "GET", AGENCY_STAFF, lambda w: "/letters/runs", permission=P.LETTER_PRINT),
+    route("letters.runs", "POST", AGENCY_STAFF, lambda w: "/letters/runs", lambda w: {"program": "", "kind": ""},
+          permission=P.LETTER_PRINT),
+    route("letters.run_detail", "GET", STAFF_A, lambda w: f"/letters/runs/{w.run.id}", permission=P.LETTER_PRINT),
+    route("letters.run_file", "GET", STAFF_A, lambda w: f"/letters/runs/{w.run.id}/files/manifest",
+          permission=P.LETTER_PRINT),
+    route("letters.run_step", "POST", STAFF_A, lambda w: f"/letters/runs/{w.run.id}/printed", lambda w: {},
+          permission=P.LETTER_PRINT),
     route("routing.refer", "POST", STAFF_A, lambda w: f"/cases/{w.verifying.id}/referrals",
-          lambda w: {"version": w.verifying.version, "to": w.ministry.id, "question": "ご確認ください。"}),
+          lambda w: {"version": w.verifying.version, "to": w.ministry.id, "question": "ご確認ください。"},
+          permission=P.REFERRAL_SEND),
     route("routing.answer", "POST", {"ministry"}, lambda w: f"/referrals/{w.referral.id}/answer",
-          lambda w: {"version": w.referral.case.version, "answer": "確認しました。"}),
-    route("routing.inbox", "GET", LOGGED_IN, lambda w: "/inbox"),
-    route("routing.mark_read", "POST", LOGGED_IN, lambda w: "/inbox/read", lambda w: {}),
-    route("inspections.batch_list", "GET", LOGGED_IN, lambda w: "/inspections/"),
-    route("inspections.new_batch", "GET", AGENCY_STAFF, lambda w: "/inspections/new"),
-    route("inspections.new_batch", "POST", AGENCY_STAFF, lambda w: "/inspections/new", lambda w: {"program": ""}),
-    route("inspections.batch_detail", "GET", STAFF_A | {"digital"}, lambda w: f"/inspections/{w.batch.id}"),
-    route("inspections.batch_result", "GET", STAFF_A | {"digital"}, lambda w: f"/inspections/{w.batch.id}/result.csv"),
-    route("jobs.job_detail", "GET", STAFF_A | {"admin"}, lambda w: f"/jobs/{w.job.id}"),
-    route("jobs.job_status", "GET", STAFF_A | {"admin"}, lambda w: f"/jobs/{w.job.id}/status"),
-    route("jobs.start_selftest", "POST", {"admin"}, lambda w: "/jobs/selftest", lambda w: {"count": "1"}),
+          lambda w: {"version": w.referral.case.version, "answer": "確認しました。"}, permission=P.REFERRAL_ANSWER),
+    route("routing.inbox", "GET", LOGGED_IN, lambda w: "/inbox", permission=P.INBOX_READ),
+    route("routing.mark_read", "POST", LOGGED_IN, lambda w: "/inbox/read", lambda w: {}, permission=P.INBOX_READ),
+    route("inspections.batch_list", "GET", LOGGED_IN, lambda w: "/inspections/", permission=P.BATCH_VIEW),
+    route("inspections.new_batch", "GET", AGENCY_STAFF, lambda w: "/inspections/new", permission=P.INSPECTION_START),
+    route("inspections.new_batch", "POST", AGENCY_STAFF, lambda w: "/inspections/new", lambda w: {"program": ""},
+          permission=P.INSPECTION_START),
+    route("inspections.batch_detail", "GET", STAFF_A | {"digital"}, lambda w: f"/inspections/{w.batch.id}",
+          permission=P.BATCH_VIEW),
+    route("inspections.batch_result", "GET", STAFF_A | {"digital"}, lambda w: f"/inspections/{w.batch.id}/result.csv",
+          permission=P.BATCH_VIEW),
+    route("jobs.job_detail", "GET", STAFF_A | {"admin"}, lambda w: f"/jobs/{w.job.id}", permission=P.JOB_VIEW),
+    route("jobs.job_status", "GET", STAFF_A | {"admin"}, lambda w: f"/jobs/{w.job.id}/status", permission=P.JOB_VIEW),
+    route("jobs.start_selftest", "POST", {"admin"}, lambda w: "/jobs/selftest", lambda w: {"count": "1"},
+          permission=P.JOB_SELFTEST),
     route("api_tokens.tokens", "GET", LOGGED_IN, lambda w: "/account/tokens"),
     route("api_tokens.issue", "POST", LOGGED_IN, lambda w: "/account/tokens", lambda w: {"name": "集計スクリプト"}),
     route("api_tokens.revoke", "POST", {"caseworker"}, lambda w: f"/account/tokens/{w.token.id}/revoke",
           lambda w: {}),
     route("cases.reveal_number", "POST", STAFF_A, lambda w: f"/cases/{w.verifying.id}/number",
-          lambda w: {"purpose": "住基ネットへの照会のため"}),
+          lambda w: {"purpose": "住基ネットへの照会のため"}, permission=P.NUMBER_REVEAL),
     # Overseeing officers state a purpose to see the people's facts; agency staff see them anyway
     # (their request is refused as needless, with a message: the route is open to them).
     route("cases.reveal_facts", "POST", SEES_A, lambda w: f"/cases/{w.verifying.id}/facts",
-          lambda w: {"purpose": "照会への回答のため"}),
+          lambda w: {"purpose": "照会への回答のため"}, permission=P.CASE_FACTS),
     route("dashboards.dashboard", "GET", LOGGED_IN, lambda w: "/dashboard/"),
     # Reports: every role with cases to report on; each sees its own part (tests/reports).
-    route("reports.programs", "GET", REPORTERS, lambda w: "/reports/"),
+    route("reports.programs", "GET", REPORTERS, lambda w: "/reports/", permission=P.REPORT_VIEW),
     route("reports.programs", "GET", LOGGED_IN, lambda w: "/reports/?dataset=2023", variant="published"),
-    route("reports.program", "GET", SEES_A, lambda w: f"/reports/programs/{w.confirmed.program_id}"),
-    route("reports.causes", "GET", REPORTERS, lambda w: "/reports/causes"),
-    route("reports.grades", "GET", REPORTERS, lambda w: "/reports/grades"),
-    route("reports.snapshot_list", "GET", LOGGED_IN, lambda w: "/reports/snapshots"),
+    route("reports.program", "GET", SEES_A, lambda w: f"/reports/programs/{w.confirmed.program_id}",
+          permission=P.REPORT_VIEW),
+    route("reports.causes", "GET", REPORTERS, lambda w: "/reports/causes", permission=P.REPORT_VIEW),
+    route("reports.grades", "GET", REPORTERS, lambda w: "/reports/grades", permission=P.REPORT_VIEW),
+    route("reports.snapshot_list", "GET", LOGGED_IN, lambda w: "/reports/snapshots", permission=P.REPORT_VIEW),
     route("reports.snapshot_list", "POST", {"digital", "admin"}, lambda w: "/reports/snapshots",
-          lambda w: {"month": f"{w.last_month_end:%Y-%m}"}),
-    route("reports.snapshot", "GET", LOGGED_IN, lambda w: f"/reports/snapshots/{w.snapshot.id}"),
-    route("reports.export", "GET", REPORTERS, lambda w: "/reports/export.csv"),
+          lambda w: {"month": f"{w.last_month_end:%Y-%m}"}, permission=P.REPORT_SNAPSHOT),
+    route("reports.snapshot", "GET", LOGGED_IN, lambda w: f"/reports/snapshots/{w.snapshot.id}",
+          permission=P.REPORT_VIEW),
+    route("reports.export", "GET", REPORTERS, lambda w: "/reports/export.csv", permission=P.REPORT_VIEW),
     route("reports.export", "GET", LOGGED_IN, lambda w: "/reports/export.csv?dataset=2023", variant="published"),
     # The code step of the login: only between a password and its code (tests/users); anyone
     # logged in is sent on to their queue, anyone else back to the login page.

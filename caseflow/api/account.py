@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from caseflow.api import operations
-from caseflow.api.errors import API_PREFIX
 from caseflow.api.models import TOKEN_NAME_MAX
-from caseflow.errors import DomainError
+from caseflow.core.json_errors import API_PREFIX
+from caseflow.core.pages import Done, action
 from caseflow.extensions import db
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account")
@@ -36,28 +36,17 @@ def tokens():
 
 @bp.route("/tokens", methods=["POST"])
 @login_required
+@action(refused=lambda exc: _render(status=exc.status_code))
 def issue():
-    try:
-        _token, plaintext = operations.issue_token(db.session, current_user, request.form.get("name"))
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _render(status=exc.status_code)
+    _token, plaintext = operations.issue_token(db.session, current_user, request.form.get("name"))
     # Shown in this response only, never flashed: flashed messages travel in the session cookie.
     return _render(new_token=plaintext, status=201)
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
+@action(back=lambda token_id: url_for("api_tokens.tokens"))
 def revoke(token_id: int):
     token = operations.get_own_token(db.session, current_user, token_id)
-    try:
-        operations.revoke_token(db.session, token)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(f"トークン「{token.name}」を無効にしました。このトークンは今後使えません。", "success")
-    return redirect(url_for("api_tokens.tokens"))
+    operations.revoke_token(db.session, token)
+    return Done(f"トークン「{token.name}」を無効にしました。このトークンは今後使えません。")

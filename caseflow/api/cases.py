@@ -14,11 +14,10 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask import current_app, request
 
-from caseflow.api.errors import invalid_request
 from caseflow.api.openapi import enum_schema, nullable, register_schema
 from caseflow.api.views import Body, Field, api_route, as_form
-from caseflow.cases import forms, operations
-from caseflow.cases.access import get_visible_case, sees_personal_facts, visible_cases_clause
+from caseflow.cases import forms, listing, operations
+from caseflow.cases.access import get_visible_case
 from caseflow.cases.machine import SPECS
 from caseflow.cases.models import Case, CaseEvent, Correction, mask_number
 from caseflow.cases.vocabulary import (
@@ -34,22 +33,16 @@ from caseflow.cases.vocabulary import (
     Sex,
     ViewedOnPortal,
 )
+from caseflow.core.japanese import today_jst
+from caseflow.core.json_errors import invalid_request
 from caseflow.core.params import MAX_ID, parse_id
 from caseflow.errors import NotFound
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization, Program
+from caseflow.policy import Permission, may
 from caseflow.users.models import User
 
 MAX_PER_PAGE = 200
-# The largest id a column holds (PostgreSQL integer); a larger number in a URL would be a
-# database error rather than "not found".
-
-SORTS = {
-    "due": (Case.due_date.asc().nulls_last(), Case.id.asc()),
-    "-due": (Case.due_date.desc().nulls_last(), Case.id.desc()),
-    "detected": (Case.detected_at.asc(), Case.id.asc()),
-    "-detected": (Case.detected_at.desc(), Case.id.desc()),
-}
 
 # Actions a case may list in allowed_actions (caseflow.cases.operations.available_actions).
 ACTIONS = (*SPECS, "propose_correction", "return_correction", "set_viewing")
@@ -138,7 +131,7 @@ def case_summary(case: Case, actor: User) -> dict:
         "program": _program(case.program),
         "agency": _organization(case.agency),
         "assignee": _user(case.assignee),
-        "record_name": case.record_name if sees_personal_facts(actor, case) else None,
+        "record_name": case.record_name if may(actor, Permission.CASE_FACTS, case) else None,
         "masked_number": case.masked_number,
         "due_date": _date(case.due_date),
         "detected_at": case.detected_at.isoformat(),
@@ -155,7 +148,7 @@ def case_document(case: Case, actor: User, *, facts_revealed: bool = False) -> d
     case is referred to them, or they asked with a purpose (``facts_revealed``, recorded).
     """
     events = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
-    shown = facts_revealed or sees_personal_facts(actor, case)
+    shown = facts_revealed or may(actor, Permission.CASE_FACTS, case)
     return case_summary(case, actor) | {
         "record_name": case.record_name if shown else None,
         "source_record_id": case.source_record_id,
@@ -305,30 +298,15 @@ def _query(name: str, schema: dict, description: str) -> dict:
 
 
 LIST_PARAMETERS = (
-    _query("status", enum_schema(CaseStatus), "状態"),
-    _query("grade", enum_schema(Grade), "判定"),
-    _query("program", {"type": "integer"}, "事務の id"),
-    _query("assignee", {"type": "string", "pattern": r"^(me|none|[0-9]+)$"},
-           "担当者：me（自分）、none（未割当）、または職員の id"),
-    _query("batch", {"type": "integer"}, "点検番号"),
-    _query("sort", {"type": "string", "enum": list(SORTS), "default": "due"},
+    *(_query(f.key, f.schema, f.description) for f in listing.FILTERS),
+    _query("sort", {"type": "string", "enum": list(listing.SORTS), "default": listing.DEFAULT_SORT},
            "並び順：due（期限の近い順）、-due（期限の遠い順）、detected（検出の古い順）、-detected（新しい順）"),
     _query("page", {"type": "integer", "minimum": 1, "default": 1}, "ページ（1から）"),
     _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "1ページの件数（既定 50）"),
 )
 
 
-def _enum_arg(name: str, enum_cls):
-    value = request.args.get(name, "")
-    if not value:
-        return None
-    try:
-        return enum_cls(value)
-    except ValueError:
-        raise invalid_request(f"「{name}」の値が選択肢にありません。") from None
-
-
-def _int_arg(name: str, *, default: int | None = None, maximum: int = MAX_ID) -> int | None:
+def _int_arg(name: str, *, default: int, maximum: int) -> int:
     value = request.args.get(name, "")
     if not value:
         return default
@@ -340,37 +318,20 @@ def _int_arg(name: str, *, default: int | None = None, maximum: int = MAX_ID) ->
 
 @api_route("GET", "/cases", operation_id="listCases", summary="案件の一覧", response=CASE_LIST,
            parameters=LIST_PARAMETERS, errors=(400,),
-           description="この利用者に見える案件だけを返します（画面の案件一覧と同じ範囲）。")
+           description="この利用者に見える案件だけを返します（画面の案件一覧と同じ範囲、同じ絞り込み）。")
 def list_cases(actor: User) -> dict:
-    stmt = sa.select(Case).where(visible_cases_clause(actor))
-    status = _enum_arg("status", CaseStatus)
-    if status is not None:
-        stmt = stmt.where(Case.status == status)
-    grade = _enum_arg("grade", Grade)
-    if grade is not None:
-        stmt = stmt.where(Case.grade == grade)
-    program = _int_arg("program")
-    if program is not None:
-        stmt = stmt.where(Case.program_id == program)
-    batch = _int_arg("batch")
-    if batch is not None:
-        stmt = stmt.where(Case.batch_id == batch)
-    assignee = request.args.get("assignee", "")
-    if assignee == "me":
-        stmt = stmt.where(Case.assignee_id == actor.id)
-    elif assignee == "none":
-        stmt = stmt.where(Case.assignee_id.is_(None))
-    elif assignee:
-        stmt = stmt.where(Case.assignee_id == _int_arg("assignee"))
-    sort = request.args.get("sort") or "due"
-    if sort not in SORTS:
-        raise invalid_request("「sort」は due、-due、detected、-detected のいずれかで指定してください。")
+    try:
+        filters = listing.read_filters(request.args)
+        sort = listing.read_sort(request.args.get("sort"))
+    except listing.BadFilter as exc:
+        raise invalid_request(exc.message) from None
     page = _int_arg("page", default=1, maximum=MAX_ID // MAX_PER_PAGE)
     per_page = _int_arg("per_page", default=min(current_app.config["CASES_PER_PAGE"], MAX_PER_PAGE),
                         maximum=MAX_PER_PAGE)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
-    cases = db.session.scalars(stmt.order_by(*SORTS[sort]).limit(per_page).offset((page - 1) * per_page))
-    return {"items": [case_summary(c, actor) for c in cases], "page": page, "per_page": per_page, "total": total}
+    result = listing.page_of(db.session, listing.case_query(actor, filters, today=today_jst()), sort=sort,
+                             page=page, per_page=per_page)
+    return {"items": [case_summary(c, actor) for c in result.cases], "page": page, "per_page": per_page,
+            "total": result.total}
 
 
 # --- one case ------------------------------------------------------------------------------------

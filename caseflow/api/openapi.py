@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from caseflow.api.errors import API_PREFIX, HTTP_ERRORS
+from caseflow.core.json_errors import API_PREFIX, HTTP_ERRORS
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"

@@ -19,9 +19,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from caseflow.api.errors import API_PREFIX, ApiError, error_response, invalid_request, json_response
 from caseflow.api.openapi import Operation, build_document, enum_schema, register_operation, register_schema
 from caseflow.api.operations import authenticate_token
+from caseflow.core.json_errors import API_PREFIX, ApiError, error_response, invalid_request, json_response
 from caseflow.core.params import BAD_CHARACTERS_MESSAGE, MAX_ID, has_bad_characters
 from caseflow.db import is_write_conflict
 from caseflow.errors import STALE_MESSAGE, Conflict, DomainError

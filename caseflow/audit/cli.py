@@ -38,8 +38,8 @@ def export_command(out: str) -> None:
     from caseflow.audit.models import AccessRecord
     from caseflow.audit.operations import WHAT_LABELS
     from caseflow.core.japanese import jst
+    from caseflow.core.mynumber import mask_my_numbers
     from caseflow.extensions import db
-    from caseflow.matching.mynumber import mask_my_numbers
     from caseflow.users.models import User
 
     logins = dict(db.session.execute(sa.select(User.id, User.login)).all())

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from caseflow.audit.models import AccessChainHead, AccessRecord
-from caseflow.cases.access import is_agency_staff, sees_personal_facts
 from caseflow.cases.models import Case
 from caseflow.core import free_text
 from caseflow.core.params import required_text
 from caseflow.db import utcnow
-from caseflow.errors import DomainError, PermissionDenied
+from caseflow.errors import DomainError
+from caseflow.policy import Permission, may, require
 from caseflow.users.models import User
 
 GENESIS = "0" * 64
@@ -41,8 +41,7 @@ def reveal_number(session: Session, actor: User, case: Case, *, purpose: str, re
 
     The purpose (e.g. 住基照会のため) is required: a display without a reason is not recorded, so not given.
     """
-    if not is_agency_staff(actor, case):
-        raise PermissionDenied("個人番号の全桁は、案件を担当する機関の職員だけが表示できます。")
+    require(actor, Permission.NUMBER_REVEAL, case)
     if case.facts_disposed_at is not None:
         raise DomainError(DISPOSED_MESSAGE)
     purpose = _purpose(purpose, "個人番号を表示する目的を入力してください。")
@@ -56,7 +55,7 @@ def reveal_personal_facts(session: Session, actor: User, case: Case, *, purpose:
 
     The caller has loaded the case within the actor's rights; the facts are shown only once this is recorded.
     """
-    if sees_personal_facts(actor, case):
+    if may(actor, Permission.CASE_FACTS, case):
         raise DomainError("この案件の本人の情報は、既に表示できる権限があります。")
     if case.facts_disposed_at is not None:
         raise DomainError(DISPOSED_MESSAGE)

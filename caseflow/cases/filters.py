@@ -13,34 +13,24 @@ from urllib.parse import parse_qsl, urlencode
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from caseflow.cases.vocabulary import OUTCOMES, CaseStatus, Cause, Grade
+from caseflow.cases import listing
 from caseflow.core.free_text import free_text
-from caseflow.core.params import is_id
 from caseflow.db import Base, UTCDateTime, utcnow
 from caseflow.errors import DomainError, NotFound
 from caseflow.users.models import User
 
-# The list page's sort orders (caseflow.cases.views.SORTS has one entry for each).
-SORT_KEYS = ("due", "-due", "detected", "-detected")
+# The keys a saved query may hold, in the order it is written: the list's filters, then its sort.
+QUERY_KEYS = (*listing.FILTER_KEYS, "sort")
 
-_STATUSES = frozenset(s.value for s in CaseStatus)
-_GRADES = frozenset(g.value for g in Grade)
-_CAUSES = frozenset(c.value for c in Cause)
 
-# The list page's filter keys, in the order a saved query is written, each with its check.
-FILTER_KEYS = {
-    "status": _STATUSES.__contains__,
-    "grade": _GRADES.__contains__,
-    "program": is_id,
-    "assignee": lambda v: v in ("me", "none") or is_id(v),
-    "batch": is_id,
-    "overdue": lambda v: v == "1",
-    "agency": is_id,
-    "outcome": OUTCOMES.__contains__,
-    "viewed": lambda v: v == "yes",
-    "cause": lambda v: v == "none" or v in _CAUSES,
-    "sort": SORT_KEYS.__contains__,
-}
+def _valid(key: str, value: str) -> bool:
+    try:
+        listing.read_sort(value) if key == "sort" else listing.read_filters({key: value})
+    except listing.BadFilter:
+        return False
+    return True
+
+
 # Not a filter: which page of the results was shown.
 _IGNORED_KEYS = {"page"}
 
@@ -76,11 +66,10 @@ def normalize_query(query: str) -> str:
     for key, value in parse_qsl(query or "", keep_blank_values=True):
         if key in _IGNORED_KEYS or not value:
             continue
-        check = FILTER_KEYS.get(key)
-        if check is None or key in values or len(value) > 40 or not check(value):
+        if key not in QUERY_KEYS or key in values or len(value) > 40 or not _valid(key, value):
             raise DomainError("保存できない絞り込み条件が含まれています。一覧を開き直してから保存してください。")
         values[key] = value
-    return urlencode([(key, values[key]) for key in FILTER_KEYS if key in values])
+    return urlencode([(key, values[key]) for key in QUERY_KEYS if key in values])
 
 
 def saved_filters_of(session: Session, user: User) -> list[SavedFilter]:

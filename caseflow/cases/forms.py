@@ -38,7 +38,8 @@ def _enum(form: Mapping[str, str], key: str, enum_cls: type[enum.Enum]):
         raise DomainError("選択肢にない値が送信されました。画面を再読み込みしてください。") from None
 
 
-def _date(form: Mapping[str, str], key: str, label: str) -> dt.date | None:
+def date_argument(form: Mapping[str, str], key: str, label: str) -> dt.date | None:
+    """A date typed as 2026-11-23 (None when left empty); ``label`` names the field in the refusal."""
     value = (form.get(key) or "").strip()
     if not value:
         return None
@@ -69,7 +70,7 @@ def transition_arguments(trigger: str, form: Mapping[str, str]) -> dict:
             cause_other=_text(form, "cause_other", 500),
             viewed_on_portal=_enum(form, "viewed_on_portal", ViewedOnPortal),
             viewed_what=_text(form, "viewed_what", 500),
-            viewed_on=_date(form, "viewed_on", "閲覧日"),
+            viewed_on=date_argument(form, "viewed_on", "閲覧日"),
             viewing_suspended=_flag(form, "viewing_suspended"),
         )
     elif trigger == "dismiss":
@@ -79,7 +80,7 @@ def transition_arguments(trigger: str, form: Mapping[str, str]) -> dict:
         )
     elif trigger == "notify":
         args.update(
-            notified_on=_date(form, "notified_on", "通知日"),
+            notified_on=date_argument(form, "notified_on", "通知日"),
             notification_method=_enum(form, "notification_method", NotificationMethod),
         )
     return args

@@ -17,7 +17,6 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 from transitions import EventData, Machine
 
-from caseflow.cases.access import is_agency_staff, is_agency_supervisor
 from caseflow.cases.models import Case, CaseEvent
 from caseflow.cases.vocabulary import (
     CaseStatus,
@@ -30,6 +29,7 @@ from caseflow.cases.vocabulary import (
 from caseflow.core.japanese import today_jst
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, PermissionDenied
+from caseflow.policy import Permission, require
 from caseflow.users.models import User
 
 Guard = Callable[[Case, User, dict], None]
@@ -46,8 +46,7 @@ def check_not_referred_out(case: Case) -> None:
 
 
 def _agency_staff(case: Case, actor: User, data: dict) -> None:
-    if not is_agency_staff(actor, case):
-        raise PermissionDenied("この操作は、案件を保有する紐付け実施機関の担当職員または承認者のみが行えます。")
+    require(actor, Permission.CASE_ACT, case)
     check_not_referred_out(case)
 
 
@@ -56,8 +55,7 @@ def check_deciding_supervisor(case: Case, actor: User, decision: str) -> None:
 
     ``decision`` names the act in the messages (承認 or 差戻し).
     """
-    if not is_agency_supervisor(actor, case):
-        raise PermissionDenied(f"訂正の{decision}は、案件を保有する機関の承認者（課長級）のみが行えます。")
+    require(actor, Permission.CORRECTION_APPROVE, case, action=f"訂正の{decision}")
     check_not_referred_out(case)
     correction = case.pending_correction
     if correction is None:

@@ -1,18 +1,26 @@
-"""What people do to cases. Each function takes the acting user, checks
-permission and state, writes the audit event and flushes; the caller commits.
+"""What people do to cases, and the case kernel every area writes cases through.
+
+The kernel (public, used by inspections, letters, routing, queues and every new area):
+``open_case``/``open_cases`` open cases with their detection event, ``fire`` moves a case
+through the state machine, ``record_event`` adds a timeline entry that leaves the status as it
+is, ``check_version`` refuses a form rendered before someone else's change, ``flush_case``
+turns a concurrent write into a Conflict, ``session_of`` gives the case's session. Each
+operation takes the acting user, checks permission and state, writes the audit event and
+flushes; the caller commits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
 
+import sqlalchemy as sa
 from blinker import Namespace
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import MachineError
 
-from caseflow.cases.access import is_agency_staff
 from caseflow.cases.machine import (
     CASE_MACHINE,
     SPECS,
@@ -30,30 +38,36 @@ from caseflow.cases.vocabulary import (
     NotificationMethod,
     ViewedOnPortal,
 )
+from caseflow.core.business_days import add_business_days
+from caseflow.core.japanese import today_jst
+from caseflow.core.mynumber import normalize_number, number_problem
 from caseflow.db import is_write_conflict, utcnow
-from caseflow.errors import STALE_MESSAGE, Conflict, DomainError, PermissionDenied
-from caseflow.matching.mynumber import normalize_number, number_problem
+from caseflow.errors import STALE_MESSAGE, Conflict, DomainError
+from caseflow.policy import Permission, require
 from caseflow.users.models import User
 
 # Sent after every transition, in its transaction: sender is the case; trigger, actor as keywords.
 transitioned = Namespace().signal("case-transitioned")
 
 
-def _session(case: Case) -> Session:
+def session_of(case: Case) -> Session:
+    """The session ``case`` belongs to (an operation writes its events and rows there)."""
     session = object_session(case)
     if session is None:
         raise RuntimeError("case is not attached to a session")
     return session
 
 
-def _check_version(case: Case, expected_version: int | None) -> None:
+def check_version(case: Case, expected_version: int | None) -> None:
+    """Refuse (Conflict) when the form was rendered from another version of ``case`` (None: no check)."""
     if expected_version is not None and expected_version != case.version:
         raise Conflict(STALE_MESSAGE)
 
 
-def _flush(case: Case) -> None:
+def flush_case(case: Case) -> None:
+    """Flush ``case``'s session; a concurrent change of the same case becomes a Conflict (HTTP 409)."""
     try:
-        _session(case).flush()
+        session_of(case).flush()
     except StaleDataError as exc:
         raise Conflict(STALE_MESSAGE) from exc
     except DBAPIError as exc:
@@ -62,8 +76,11 @@ def _flush(case: Case) -> None:
         raise
 
 
-def _record(case: Case, actor: User, trigger: str, comment: str | None = None, **details) -> CaseEvent:
-    """An event that leaves the status as it is (comment, correction proposal …)."""
+def record_event(case: Case, actor: User, trigger: str, comment: str | None = None, **details) -> CaseEvent:
+    """Add a timeline entry that leaves the status as it is (comment, correction proposal …).
+
+    Bumps the case's version, so that two people acting on the same case at once conflict.
+    """
     event = CaseEvent(
         case=case,
         actor_id=actor.id,
@@ -73,14 +90,13 @@ def _record(case: Case, actor: User, trigger: str, comment: str | None = None, *
         comment=(comment or "").strip() or None,
         details=details,
     )
-    _session(case).add(event)
+    session_of(case).add(event)
     case.updated_at = utcnow()  # bumps the version: concurrent actions conflict
     return event
 
 
 def _may_propose_correction(case: Case, actor: User) -> None:
-    if not is_agency_staff(actor, case):
-        raise PermissionDenied("訂正内容の登録は、案件を保有する機関の職員のみが行えます。")
+    require(actor, Permission.CASE_ACT, case, action="訂正内容の登録")
     if case.status is not CaseStatus.CONFIRMED:
         raise DomainError(f"この案件は現在「{case.status.label}」のため、訂正内容を登録できません。")
     if case.pending_correction is not None:
@@ -92,8 +108,7 @@ def _may_return_correction(case: Case, actor: User) -> None:
 
 
 def _may_set_viewing(case: Case, actor: User) -> None:
-    if not is_agency_staff(actor, case):
-        raise PermissionDenied("閲覧停止の設定は、案件を保有する機関の職員のみが行えます。")
+    require(actor, Permission.CASE_ACT, case, action="閲覧停止の設定")
     if case.status in (CaseStatus.NOTIFIED, CaseStatus.FALSE) and not case.viewing_suspended:
         raise DomainError("この案件では閲覧停止を設定できません。")
 
@@ -153,7 +168,7 @@ def fire(case: Case, trigger: str, actor: User, *, expected_version: int | None 
     spec = SPECS.get(trigger)
     if spec is None:
         raise DomainError("不明な操作です。")
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     if trigger not in triggers_from(case.status):
         raise DomainError(
             f"この案件は現在「{case.status.label}」のため、「{spec.label}」はできません。",
@@ -165,7 +180,7 @@ def fire(case: Case, trigger: str, actor: User, *, expected_version: int | None 
         raise DomainError(f"「{spec.label}」はできません。", code="invalid_transition") from exc
     if not done:  # guards raise; this only happens if the machine itself refused
         raise DomainError(f"「{spec.label}」はできません。", code="invalid_transition")
-    _flush(case)
+    flush_case(case)
     # Other areas react in the same transaction (caseflow.routing tells the ministry and the
     # Digital Agency of a confirmed error at once).
     transitioned.send(case, trigger=trigger, actor=actor)
@@ -234,7 +249,7 @@ def propose_correction(
     with all four facts (three when the sex is not on record) that matched exactly one
     person: with several, linking is refused until the person is identified.
     """
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     _may_propose_correction(case, actor)
     if not wrong_number_removed:
         raise DomainError("誤って紐付けられた個人番号を業務システムから削除したことを確認してください。")
@@ -263,9 +278,9 @@ def propose_correction(
         proposed_by_id=actor.id,
         proposed_by=actor,
     )
-    _session(case).add(correction)
-    _record(case, actor, "propose_correction", note, outcome=outcome.value)
-    _flush(case)
+    session_of(case).add(correction)
+    record_event(case, actor, "propose_correction", note, outcome=outcome.value)
+    flush_case(case)
     return correction
 
 
@@ -301,7 +316,7 @@ def approve_correction(case: Case, actor: User, *, comment: str | None = None,
 def return_correction(case: Case, actor: User, *, comment: str | None,
                       expected_version: int | None = None) -> None:
     """A supervisor sends the proposed correction back to the caseworker with a comment."""
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     _may_return_correction(case, actor)
     correction = case.pending_correction
     if not (comment or "").strip():
@@ -310,8 +325,8 @@ def return_correction(case: Case, actor: User, *, comment: str | None,
     correction.decided_by_id = actor.id
     correction.decided_at = utcnow()
     correction.decision_comment = comment.strip()
-    _record(case, actor, "return_correction", comment, correction_id=correction.id)
-    _flush(case)
+    record_event(case, actor, "return_correction", comment, correction_id=correction.id)
+    flush_case(case)
 
 
 def notify_case(case: Case, actor: User, *, notified_on: dt.date | None,
@@ -325,29 +340,84 @@ def notify_case(case: Case, actor: User, *, notified_on: dt.date | None,
 def set_viewing_suspended(case: Case, actor: User, *, suspended: bool, comment: str | None = None,
                           expected_version: int | None = None) -> None:
     """Suspend (閲覧停止) or resume viewing of the linked data on the Mynaportal."""
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     _may_set_viewing(case, actor)
     if case.viewing_suspended == suspended:
         raise DomainError("閲覧停止は既にその状態です。")
     case.viewing_suspended = suspended
-    _record(case, actor, "suspend_viewing" if suspended else "resume_viewing", comment)
-    _flush(case)
+    record_event(case, actor, "suspend_viewing" if suspended else "resume_viewing", comment)
+    flush_case(case)
 
 
 def add_comment(case: Case, actor: User, *, comment: str | None) -> CaseEvent:
     """A note in the timeline. Anyone who may see the case may comment."""
     if not (comment or "").strip():
         raise DomainError("コメントを入力してください。")
-    event = _record(case, actor, "comment", comment)
-    _flush(case)
+    event = record_event(case, actor, "comment", comment)
+    flush_case(case)
     return event
 
 
-def open_case(session: Session, **fields) -> Case:
-    """Create a case in ``detected`` with its first event (used by detection and the demo seed)."""
+# A new case is due this many business days (開庁日) after it is detected.
+CASE_DUE_BUSINESS_DAYS = 10
+_OPEN_CHUNK = 5_000
+
+
+def due_date_for(detected_on: dt.date) -> dt.date:
+    """When a case detected on ``detected_on`` must be decided."""
+    return add_business_days(detected_on, CASE_DUE_BUSINESS_DAYS)
+
+
+def open_case(session: Session, *, details: dict | None = None, **fields) -> Case:
+    """Open one case in ``detected`` with its detection event (the grade, and ``details``).
+
+    ``fields`` are the case's columns (program, agency, source record, number, facts, grade …);
+    the due date defaults to ``CASE_DUE_BUSINESS_DAYS`` business days from today.
+    """
+    fields.setdefault("due_date", due_date_for(today_jst()))
     case = Case(status=CaseStatus.DETECTED, **fields)
     session.add(case)
     session.add(CaseEvent(case=case, actor_id=None, trigger="detect", from_status=None,
-                          to_status=CaseStatus.DETECTED, details={"grade": case.grade.value}))
+                          to_status=CaseStatus.DETECTED, details={"grade": case.grade.value, **(details or {})}))
     session.flush()
     return case
+
+
+def open_cases(session: Session, rows: Iterable[dict], *, details: dict | None = None,
+               chunk: int = _OPEN_CHUNK, progress: Callable[[int], None] | None = None) -> int:
+    """Open many cases at once (one INSERT per ``chunk``), each in ``detected`` with its detection event.
+
+    Each row holds a case's columns as for ``open_case``; ``details`` go into every detection
+    event (e.g. the batch). ``progress(opened so far)`` is called after each chunk. Returns how many
+    were opened. Rows go to the database as they are (no ORM events): the free-text guard does
+    not see them, so they must carry no free text.
+    """
+    now = utcnow()
+    due = due_date_for(today_jst())
+    opened = 0
+    for batch in _chunked(rows, chunk):
+        values = [{"due_date": due, **row, "status": CaseStatus.DETECTED, "detected_at": now, "updated_at": now,
+                   "version": 1} for row in batch]
+        inserted = session.execute(sa.insert(Case).returning(Case.id, Case.grade, sort_by_parameter_order=True),
+                                   values).all()
+        session.execute(sa.insert(CaseEvent), [
+            {"case_id": case_id, "actor_id": None, "trigger": "detect", "from_status": None,
+             "to_status": CaseStatus.DETECTED, "created_at": now,
+             "details": {"grade": case_grade.value, **(details or {})}}
+            for case_id, case_grade in inserted
+        ])
+        opened += len(inserted)
+        if progress is not None:
+            progress(opened)
+    return opened
+
+
+def _chunked(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -16,15 +16,16 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from caseflow.cases.access import STAFF_ROLES, is_agency_staff, is_agency_supervisor, visible_cases_clause
+from caseflow.cases.access import visible_cases_clause
 from caseflow.cases.models import Case, CaseEvent, Correction
-from caseflow.cases.operations import _check_version, _flush, _record  # shared with every case operation
+from caseflow.cases.operations import check_version, flush_case, record_event  # shared with every case operation
 from caseflow.cases.vocabulary import OPEN_STATUSES, CaseStatus, CorrectionStatus
 from caseflow.core.business_days import business_days_between
 from caseflow.core.japanese import today_jst
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, NotFound, PermissionDenied
-from caseflow.users.models import Role, User
+from caseflow.policy import Permission, clause, may, require
+from caseflow.users.models import User
 
 ESCALATED = "escalated"
 MAX_BULK_CASES = 500
@@ -103,7 +104,7 @@ def approvals_waiting(session: Session, actor: User) -> list[Case]:
     check_may_supervise(actor)
     pending = sa.exists().where(Correction.case_id == Case.id, Correction.status == CorrectionStatus.PROPOSED)
     stmt = (sa.select(Case)
-            .where(visible_cases_clause(actor), Case.agency_id == actor.organization_id,
+            .where(clause(actor, Permission.CORRECTION_APPROVE),
                    Case.status == CaseStatus.CONFIRMED, pending)
             .order_by(Case.due_date.asc().nulls_last(), Case.id.asc()))
     return list(session.scalars(stmt))
@@ -111,8 +112,7 @@ def approvals_waiting(session: Session, actor: User) -> list[Case]:
 
 def check_may_supervise(actor: User) -> None:
     """The supervisors' page (承認待ち・期限超過) is for supervisors (承認者) only."""
-    if not actor.has_role(Role.SUPERVISOR):
-        raise PermissionDenied("この画面は承認者（課長級）のみが利用できます。")
+    require(actor, Permission.CASE_SUPERVISE, action="承認待ち・期限超過の画面の利用")
 
 
 # --- who works on a case -------------------------------------------------------------------------
@@ -124,8 +124,7 @@ def _check_open(case: Case) -> None:
 
 
 def _may_claim(case: Case, actor: User) -> None:
-    if not is_agency_staff(actor, case):
-        raise PermissionDenied("担当にできるのは、案件を保有する機関の担当職員または承認者のみです。")
+    require(actor, Permission.CASE_ACT, case, action="担当の引受け")
     _check_open(case)
     if case.assignee_id == actor.id:
         raise DomainError("この案件は既にあなたの担当です。")
@@ -135,23 +134,21 @@ def _may_claim(case: Case, actor: User) -> None:
 
 
 def _may_release(case: Case, actor: User) -> None:
-    if not is_agency_staff(actor, case):
-        raise PermissionDenied("担当を外せるのは、案件を保有する機関の職員のみです。")
+    require(actor, Permission.CASE_ACT, case, action="担当の解除")
     _check_open(case)
     if case.assignee_id != actor.id:
         raise PermissionDenied("担当を外せるのは、この案件の担当者本人のみです。")
 
 
 def _may_reassign(case: Case, actor: User) -> None:
-    if not is_agency_supervisor(actor, case):
-        raise PermissionDenied("担当者の変更は、案件を保有する機関の承認者（課長級）のみが行えます。")
+    require(actor, Permission.CASE_SUPERVISE, case)
     _check_open(case)
 
 
 def _check_assignee(case: Case, to: User) -> None:
     if not to.is_active:
         raise DomainError(f"{to.display_name}さんは利用停止中のため、担当にできません。")
-    if not is_agency_staff(to, case):
+    if not may(to, Permission.CASE_ACT, case):
         raise DomainError(f"{to.display_name}さんは案件を保有する機関の担当職員・承認者ではないため、担当にできません。")
     if case.assignee_id == to.id:
         raise DomainError(f"この案件は既に{to.display_name}さんの担当です。")
@@ -180,34 +177,34 @@ def _assign(case: Case, actor: User, to: User | None, trigger: str, comment: str
                "previous_assignee": previous.display_name if previous else None} | extra
     if to is not None:
         details |= {"assignee_id": to.id, "assignee": to.display_name}
-    _record(case, actor, trigger, comment, **details)
+    record_event(case, actor, trigger, comment, **details)
 
 
 def claim_case(case: Case, actor: User, *, expected_version: int | None = None) -> None:
     """A caseworker or supervisor of the linking agency takes an unassigned open case (担当にする)."""
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     _may_claim(case, actor)
     _assign(case, actor, actor, "claim")
-    _flush(case)
+    flush_case(case)
 
 
 def release_case(case: Case, actor: User, *, comment: str | None = None,
                  expected_version: int | None = None) -> None:
     """The assignee gives the case back: it is unassigned, for someone else to claim (担当を外す)."""
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     _may_release(case, actor)
     _assign(case, actor, None, "release", comment)
-    _flush(case)
+    flush_case(case)
 
 
 def reassign_case(case: Case, actor: User, *, to: User, comment: str | None = None,
                   expected_version: int | None = None) -> None:
     """A supervisor of the case's organisation gives it to a caseworker or supervisor of that organisation."""
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     _may_reassign(case, actor)
     _check_assignee(case, to)
     _assign(case, actor, to, "reassign", comment)
-    _flush(case)
+    flush_case(case)
 
 
 class BulkAssignRefused(DomainError):
@@ -240,9 +237,8 @@ def bulk_assign(session: Session, actor: User, case_ids: Iterable[int], *, to: U
     Cases already assigned to ``to`` are left as they are. Returns how many
     cases changed hands.
     """
-    if not actor.has_role(Role.SUPERVISOR):
-        raise PermissionDenied("一括割当は、承認者（課長級）のみが行えます。")
-    if not to.is_active or to.organization_id != actor.organization_id or not to.has_role(*STAFF_ROLES):
+    require(actor, Permission.CASE_SUPERVISE, action="一括割当")
+    if not to.is_active or not may(to, Permission.CASE_ACT, actor.organization):  # one who may hold its cases
         raise DomainError(f"{to.display_name}さんには割り当てられません。同じ機関の担当職員・承認者を選んでください。")
     ids = list(dict.fromkeys(case_ids))
     if not ids:
@@ -271,5 +267,5 @@ def bulk_assign(session: Session, actor: User, case_ids: Iterable[int], *, to: U
     for case in to_assign:
         _assign(case, actor, to, "reassign", comment, bulk=True)
     if to_assign:
-        _flush(to_assign[0])
+        flush_case(to_assign[0])
     return len(to_assign)

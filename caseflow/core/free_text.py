@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapper, Session, mapped_column
 
-from caseflow.matching.mynumber import mask_my_numbers
+from caseflow.core.mynumber import mask_my_numbers
 
 MASKED_MESSAGE = "個人番号と思われる数字を伏せて保存しました。"
 # The API's answer header when a request's text was masked (its value is ASCII, as headers must be).

@@ -1,4 +1,4 @@
-"""Japanese dates: the era calendar (和暦) and display formats."""
+"""Japanese dates: the era calendar (和暦) and display formats; the hyphen look-alikes of Japanese text."""
 
 from __future__ import annotations
 
@@ -6,6 +6,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 JST = ZoneInfo("Asia/Tokyo")
+
+HYPHENS = "‐‑‒–—―−－ｰ─━﹣⁃"
+"""Every dash-like character seen in agency files and typed into forms, besides "-" and ー.
+
+The one set for addresses (caseflow.matching.normalize) and My Numbers (caseflow.core.mynumber,
+the extract reader): a hyphen look-alike is a hyphen wherever one is expected. Where text is
+NFKC-normalised first, the full-width forms have become "-" and ー already.
+"""
 
 # (first day, name, abbreviation). Dates before 明治6年 (solar calendar) are not expected.
 ERAS: tuple[tuple[dt.date, str, str], ...] = (

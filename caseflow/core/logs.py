@@ -17,7 +17,7 @@ import logging
 import traceback
 from types import TracebackType
 
-from caseflow.matching.mynumber import mask_my_numbers
+from caseflow.core.mynumber import mask_my_numbers
 
 _INSTALLED = "caseflow_scrubbing"
 

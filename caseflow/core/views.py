@@ -18,11 +18,11 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from caseflow.api.errors import error_response, invalid_request, is_api_request
 from caseflow.core import free_text
 from caseflow.core.japanese import jst, wareki, ymd
+from caseflow.core.json_errors import error_response, invalid_request, is_api_request
 from caseflow.core.params import BAD_CHARACTERS_MESSAGE, has_bad_characters
-from caseflow.errors import DomainError, NotFound, PermissionDenied
+from caseflow.errors import DomainError
 from caseflow.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -192,20 +192,3 @@ def register_template_helpers(app: Flask) -> None:
             # Pages carry personal data (and the login pages, secrets): no copy in any cache.
             response.headers["Cache-Control"] = "no-store"
         return response
-
-
-def commit_or_flash(action) -> None:
-    """Run one operation for a page and commit once; its message, or the refusal, is flashed.
-
-    A refusal of access (403, 404) is not a message: it goes on as the error page.
-    """
-    try:
-        message = action()
-        db.session.commit()
-    except (PermissionDenied, NotFound):
-        raise
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(message, "success")

@@ -1,7 +1,7 @@
 """The keyring: AES-256 keys by key id, and the HMAC key of the look-up column.
 
-Two settings (caseflow.config reads them; production sets both, a fresh install generates them
-into its instance folder):
+Two settings (``load_settings`` reads them for caseflow.config; production sets both, a fresh
+install generates them into its instance folder):
 
 - ``ENCRYPTION_KEYS`` (``CASEFLOW_ENCRYPTION_KEYS``): ``kid:base64,kid:base64,…``, each key 32
   random bytes. The first encrypts every new value; all of them decrypt. A key id is 1–16 letters,
@@ -25,10 +25,13 @@ import hmac
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app, has_app_context
+
+from caseflow.instance import kept_in_instance
 
 KEY_BYTES = 32
 MAX_KID_LENGTH = 16
@@ -134,15 +137,37 @@ def configure(config: Mapping) -> Keyring:
     return _process_keyring
 
 
+def load_settings(config: MutableMapping, env: Mapping[str, str], instance: Path) -> None:
+    """ENCRYPTION_KEYS and LOOKUP_KEY into ``config`` when it has none: from the environment, or the instance folder.
+
+    Without CASEFLOW_ENCRYPTION_KEYS, both are generated once into the instance folder
+    (``encryption_keys``, same format as the variable, and ``lookup_key``). With it, the look-up
+    key must be configured as well (CASEFLOW_LOOKUP_KEY), or already be in the instance folder:
+    one generated silently on another server would not find the same numbers.
+    """
+    from_instance = not config.get("ENCRYPTION_KEYS") and not env.get("CASEFLOW_ENCRYPTION_KEYS")
+    if not config.get("ENCRYPTION_KEYS"):
+        config["ENCRYPTION_KEYS"] = env.get("CASEFLOW_ENCRYPTION_KEYS") or kept_in_instance(
+            instance, "encryption_keys", lambda: f"{new_kid()}:{new_key()}")
+    if not config.get("LOOKUP_KEY"):
+        config["LOOKUP_KEY"] = env.get("CASEFLOW_LOOKUP_KEY") or kept_in_instance(
+            instance, "lookup_key", new_key if from_instance else None)
+    if not config["LOOKUP_KEY"]:
+        raise KeyConfigError("CASEFLOW_LOOKUP_KEY is not set: configure it together with "
+                             "CASEFLOW_ENCRYPTION_KEYS (base64 of 32 random bytes, never changed)")
+
+
 def current_keyring() -> Keyring:
     """The keyring for the code running now (see the module's docstring)."""
     if has_app_context():
         return keyring_of(current_app.config)
     if _process_keyring is None:
         from caseflow import ROOT
-        from caseflow.config import load_config
 
-        return configure(load_config(os.environ.get("CASEFLOW_INSTANCE_PATH") or str(ROOT / "instance")))
+        # The keys create_app() would load (caseflow.config loads them with load_settings too).
+        settings: dict[str, str] = {}
+        load_settings(settings, os.environ, Path(os.environ.get("CASEFLOW_INSTANCE_PATH") or str(ROOT / "instance")))
+        return configure(settings)
     return _process_keyring
 
 

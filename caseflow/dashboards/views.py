@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from caseflow.cases import queue
-from caseflow.cases.access import STAFF_ROLES, visible_cases_clause
+from caseflow.cases.access import visible_cases_clause
 from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import OPEN_STATUSES, CaseStatus, Grade
 from caseflow.core.japanese import today_jst
@@ -25,6 +25,7 @@ from caseflow.dashboards import charts
 from caseflow.dashboards.history import StatusHistory, status_history
 from caseflow.extensions import db
 from caseflow.organizations.models import Program
+from caseflow.policy import Permission, Scope, may, roles_with, scopes, unrestricted
 from caseflow.reports import figures
 from caseflow.reports.estimate import Estimate
 from caseflow.reports.tables import Line
@@ -105,7 +106,7 @@ def team_load(user: User, today: dt.date) -> list[Load]:
         sa.select(User.id, User.display_name)
         .where(sa.or_(
             sa.and_(User.organization_id == user.organization_id, User.active.is_(True),
-                    User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(STAFF_ROLES)))),
+                    User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(roles_with(Permission.CASE_ACT))))),
             User.id.in_([k for k in counts if k is not None]),
         ))
     ).all()
@@ -220,13 +221,15 @@ def dashboard():
     user = current_user
     today = today_jst()
     sections: dict[str, object] = {}
+    # A caseworker's own queue is the caseworker role's section, not a permission (a supervisor,
+    # who may work cases too, has the supervisor's section instead); every figure in it is scoped.
     if user.has_role(Role.CASEWORKER):
         sections["caseworker"] = caseworker_figures(user, today)
-    if user.has_role(Role.SUPERVISOR):
+    if may(user, Permission.CASE_SUPERVISE):
         sections["supervisor"] = supervisor_figures(user, today)
-    if user.has_role(Role.MINISTRY_OFFICER):
+    if Scope.PROGRAM in scopes(user, Permission.REPORT_VIEW):
         sections["ministry"] = ministry_figures(user)
-    if user.has_role(Role.DIGITAL_AGENCY_OFFICER):
+    if unrestricted(user, Permission.REPORT_VIEW):
         sections["national"] = national_figures(user, today)
     return render_template("dashboards/dashboard.html", today=today, statuses=list(CaseStatus),
                            approvals_shown=APPROVALS_SHOWN, **sections)

@@ -34,9 +34,10 @@ def inspect_command(agency_code: str, program_code: str, records: Path, registry
         raise click.ClickException(f"事務コード {program_code} の事務がありません。")
     instance = current_app.instance_path
     try:
-        batch = start_inspection(session, None, agency=agency, program=program,
-                                 records=(records.name, records.read_bytes()),
-                                 registry=(registry.name, registry.read_bytes()), instance_path=instance)
+        with open(records, "rb") as records_file, open(registry, "rb") as registry_file:
+            batch = start_inspection(session, None, agency=agency, program=program,
+                                     records=(records.name, records_file), registry=(registry.name, registry_file),
+                                     instance_path=instance)
         batch_id = batch.id
 
         def progress(done: int, total: int, message: str) -> None:

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
+import io
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from caseflow.cases.access import STAFF_ROLES
-from caseflow.cases.models import Case, CaseEvent
-from caseflow.cases.vocabulary import CaseStatus, Grade
-from caseflow.core.business_days import add_business_days
-from caseflow.core.japanese import today_jst
+from caseflow.cases.models import Case
+from caseflow.cases.operations import open_cases
+from caseflow.cases.vocabulary import Grade
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, PermissionDenied
 from caseflow.inspections.models import BatchStatus, InspectionBatch
-from caseflow.matching.extracts import ExtractRefused, read_extract
-from caseflow.matching.grading import grade, write_result
+from caseflow.matching.partitioned import FilesRefused, grade_files
 from caseflow.organizations.models import Organization, OrganizationKind, Program
+from caseflow.policy import Permission, require
 from caseflow.users.models import User
 
 Progress = Callable[[int, int, str], None]
@@ -30,9 +30,6 @@ Progress = Callable[[int, int, str], None]
 # Case verdict keys (the case page's FACT_FIELDS) from the grader's field names.
 _VERDICT_KEYS = {"name": "name", "kana": "name_kana", "birth_date": "birth_date", "sex": "sex",
                  "address": "address"}
-# A new case is due this many business days (開庁日) after it is detected.
-CASE_DUE_BUSINESS_DAYS = 10
-_INSERT_CHUNK = 5_000
 MAX_PROBLEMS_KEPT = 1_000
 
 
@@ -43,33 +40,33 @@ def batch_directory(instance_path: str | Path, batch_id: int) -> Path:
 def _check_may_inspect(actor: User | None, agency: Organization) -> None:
     if actor is None:  # the server's own command line
         return
-    if actor.organization_id != agency.id or not actor.has_role(*STAFF_ROLES):
-        raise PermissionDenied("点検は、紐付け実施機関の担当職員または承認者のみが登録できます。")
+    require(actor, Permission.INSPECTION_START, agency)
     if agency.kind is OrganizationKind.MINISTRY:
         raise PermissionDenied("制度所管省庁は点検を登録できません。")
 
 
+# (file name, content): the content as bytes, or a binary stream (an upload, an open file) read in chunks.
+Upload = tuple[str, "bytes | BinaryIO"]
+_CHUNK = 1 << 20
+UPLOADS = (("records", "業務データ"), ("registry", "住民基本台帳データ"))
+
+
 def start_inspection(session: Session, actor: User | None, *, agency: Organization, program: Program,
-                     records: tuple[str, bytes], registry: tuple[str, bytes],
-                     instance_path: str | Path) -> InspectionBatch:
+                     records: Upload, registry: Upload, instance_path: str | Path) -> InspectionBatch:
     """Register a batch and keep its two files until the worker has graded them.
 
-    ``records`` and ``registry`` are (filename, content). Nothing is graded
-    here; the caller commits and then queues ``run_inspection``.
+    ``records`` and ``registry`` are (filename, content); a stream is copied to the batch's folder
+    in chunks (with its SHA-256 on the way), so an upload of any size never sits in memory.
+    Nothing is graded here; the caller commits and then queues ``run_inspection``.
     """
     _check_may_inspect(actor, agency)
-    for label, (name, content) in (("業務データ", records), ("住民基本台帳データ", registry)):
-        if not content:
-            raise DomainError(f"{label}のファイルが空です。")
+    for (_key, label), (name, _content) in zip(UPLOADS, (records, registry), strict=True):
         if len(name) > 255:
             raise DomainError(f"{label}のファイル名が長すぎます。")
     batch = InspectionBatch(
         agency_id=agency.id, program_id=program.id, created_by_id=actor.id if actor else None,
-        status=BatchStatus.QUEUED,
-        records_filename=records[0], registry_filename=registry[0],
-        records_sha256=hashlib.sha256(records[1]).hexdigest(),
-        registry_sha256=hashlib.sha256(registry[1]).hexdigest(),
-        problems=[],
+        status=BatchStatus.QUEUED, records_filename=records[0], registry_filename=registry[0],
+        records_sha256="", registry_sha256="", problems=[],
     )
     session.add(batch)
     session.flush()
@@ -78,49 +75,94 @@ def start_inspection(session: Session, actor: User | None, *, agency: Organizati
     # (its id is free again on SQLite): none of it belongs to this batch.
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "records.upload").write_bytes(records[1])
-    (directory / "registry.upload").write_bytes(registry[1])
+    try:
+        for (key, label), (_name, content) in zip(UPLOADS, (records, registry), strict=True):
+            digest = _store(content, directory / upload_name(key, _name))
+            if digest is None:
+                raise DomainError(f"{label}のファイルが空です。")
+            setattr(batch, f"{key}_sha256", digest)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     return batch
+
+
+def upload_name(key: str, filename: str) -> str:
+    """Where an upload waits in its batch's folder: ``records.upload.csv`` …
+
+    The original suffix stays, because the reader tells an .xls or a broken .xlsx by it.
+    """
+    suffix = Path(filename).suffix.casefold()
+    return f"{key}.upload" + (suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else "")
+
+
+def _upload(directory: Path, key: str) -> Path:
+    found = sorted(directory.glob(f"{key}.upload*"))
+    if not found:
+        raise DomainError("この点検のファイルが見つかりません（既に処理されたか、削除されています）。")
+    return found[0]
+
+
+def _store(content: bytes | BinaryIO, target: Path) -> str | None:
+    """Write ``content`` to ``target`` in chunks; its SHA-256, or None when it is empty."""
+    stream = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
+    digest, size = hashlib.sha256(), 0
+    with open(target, "wb") as sink:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+            sink.write(chunk)
+            size += len(chunk)
+    return digest.hexdigest() if size else None
 
 
 def run_inspection(session: Session, batch: InspectionBatch, *, instance_path: str | Path,
                    progress: Progress | None = None) -> InspectionBatch:
     """Grade the batch's files and open a case for each B and C record.
 
-    All or nothing: the caller commits once at the end. A file with structural
-    problems leaves the batch ``refused`` with its (row, column, problem) list
-    and opens no case. The uploaded files (they hold My Numbers) are deleted
-    once read; the result file holds grades and verdicts only.
+    The files go through the same grader as ``caseflow grade`` (``grade_files``: in memory, or in
+    hash partitions when they are large), and the cases of each graded part are opened as it is
+    graded. All or nothing: the caller commits once at the end. A file with structural problems
+    leaves the batch ``refused`` with its (row, column, problem) list and opens no case. The
+    uploaded files (they hold My Numbers) are deleted once read; the result file holds grades
+    and verdicts only.
     """
     report = progress or (lambda done, total, message: None)
     directory = batch_directory(instance_path, batch.id)
     batch.status = BatchStatus.RUNNING
-    report(0, 4, "ファイルを読み込んでいます")
+    report(0, 4, "ファイルを読み込み、照合しています")
+    existing = set(session.scalars(
+        sa.select(Case.source_record_id).where(Case.agency_id == batch.agency_id,
+                                               Case.program_id == batch.program_id)))
+    opened = already = 0
+
+    def open_graded(graded: pl.DataFrame) -> None:
+        nonlocal opened, already
+        report(2, 4, "B・C判定の案件を登録しています")
+        new, old = open_batch_cases(session, batch, graded.filter(pl.col("grade") != "A"), existing, report)
+        opened, already = opened + new, already + old
+
+    def grading_progress(done: int, total: int, message: str) -> None:
+        report(1, 4, message)
+
+    savepoint = session.begin_nested()  # cases of parts graded before a refused one are not kept
     try:
-        records = _read(directory / "records.upload", "records", batch.records_filename, "業務データ")
-        registry = _read(directory / "registry.upload", "registry", batch.registry_filename, "住民基本台帳データ")
-    except _Refused as refused:
+        summary = grade_files(_upload(directory, "records"), _upload(directory, "registry"), directory / "result.csv",
+                              workdir=directory, progress=grading_progress, on_graded=open_graded)
+    except FilesRefused as refused:
+        savepoint.rollback()
         batch.status = BatchStatus.REFUSED
-        batch.error = f"{refused.label}：{refused.cause.message}"
+        batch.error = "　".join(f"{label}：{cause.message}" for label, cause in refused.refused.items())
         batch.problems = [
-            {"file": refused.label, "row": p.row, "column": p.column, "problem": p.problem}
-            for p in refused.cause.problems[:MAX_PROBLEMS_KEPT]
-        ]
+            {"file": label, "row": p.row, "column": p.column, "problem": p.problem}
+            for label, cause in refused.refused.items() for p in cause.problems
+        ][:MAX_PROBLEMS_KEPT]
         batch.finished_at = utcnow()
         _remove_uploads(directory)
         return batch
-
-    report(1, 4, f"{records.height:,}件を照合しています")
-    graded = grade(records, registry)
-    write_result(graded, directory / "result.csv")
-
-    report(2, 4, "B・C判定の案件を登録しています")
-    counts = graded["grade"].value_counts()
-    by_grade = dict(zip(counts["grade"].to_list(), counts["count"].to_list(), strict=True))
-    batch.records_inspected = graded.height
-    batch.count_a, batch.count_b, batch.count_c = (by_grade.get(g, 0) for g in "ABC")
-    opened, existing = open_cases(session, batch, graded.filter(pl.col("grade") != "A"), progress=report)
-    batch.cases_opened, batch.cases_already_open = opened, existing
+    savepoint.commit()
+    batch.records_inspected = summary.records
+    batch.count_a, batch.count_b, batch.count_c = (summary.counts.get(g, 0) for g in "ABC")
+    batch.cases_opened, batch.cases_already_open = opened, already
     batch.status = BatchStatus.DONE
     batch.finished_at = utcnow()
     session.flush()
@@ -129,54 +171,33 @@ def run_inspection(session: Session, batch: InspectionBatch, *, instance_path: s
     return batch
 
 
-class _Refused(Exception):
-    def __init__(self, label: str, cause: ExtractRefused) -> None:
-        super().__init__(label)
-        self.label, self.cause = label, cause
-
-
-def _read(path: Path, kind: str, filename: str, label: str) -> pl.DataFrame:
-    try:
-        return read_extract(path, kind=kind, filename=filename)
-    except ExtractRefused as refused:
-        raise _Refused(label, refused) from refused
-
-
 def _remove_uploads(directory: Path) -> None:
-    for name in ("records.upload", "registry.upload"):
-        (directory / name).unlink(missing_ok=True)
+    for key, _label in UPLOADS:
+        for path in directory.glob(f"{key}.upload*"):
+            path.unlink(missing_ok=True)
 
 
-def open_cases(session: Session, batch: InspectionBatch, flagged: pl.DataFrame,
-               progress: Progress | None = None) -> tuple[int, int]:
-    """Insert a ``detected`` case (and its detection event) per flagged record, in bulk.
+def open_batch_cases(session: Session, batch: InspectionBatch, flagged: pl.DataFrame, existing: set[str],
+                     progress: Progress | None = None) -> tuple[int, int]:
+    """Open a ``detected`` case (through the case kernel, in bulk) per flagged record of ``batch``.
 
-    A record that already has a case for this agency and program (the same
-    file imported again) opens none. Returns (opened, already open).
+    A record that already has a case for this agency and program (``existing``: the same file
+    imported again) opens none; the ids opened join ``existing``. Returns (opened, already open).
     """
-    existing = set(session.scalars(
-        sa.select(Case.source_record_id).where(Case.agency_id == batch.agency_id,
-                                               Case.program_id == batch.program_id)))
     fresh = flagged.filter(~pl.col("record_id").is_in(list(existing))) if existing else flagged
-    now = utcnow()
-    due = add_business_days(today_jst(), CASE_DUE_BUSINESS_DAYS)
     total = fresh.height
-    for start in range(0, total, _INSERT_CHUNK):
-        rows = [_case_row(row, batch, now, due) for row in fresh.slice(start, _INSERT_CHUNK).iter_rows(named=True)]
-        inserted = session.execute(sa.insert(Case).returning(Case.id, Case.grade, sort_by_parameter_order=True),
-                                   rows).all()
-        session.execute(sa.insert(CaseEvent), [
-            {"case_id": case_id, "actor_id": None, "trigger": "detect", "from_status": None,
-             "to_status": CaseStatus.DETECTED, "created_at": now,
-             "details": {"grade": case_grade.value, "batch_id": batch.id}}
-            for case_id, case_grade in inserted
-        ])
+
+    def report(done: int) -> None:
         if progress:
-            progress(2, 4, f"案件を登録しています（{min(start + _INSERT_CHUNK, total):,} / {total:,}件）")
-    return total, flagged.height - total
+            progress(2, 4, f"案件を登録しています（{done:,} / {total:,}件）")
+
+    opened = open_cases(session, (_case_row(row, batch) for row in fresh.iter_rows(named=True)),
+                        details={"batch_id": batch.id}, progress=report)
+    existing.update(fresh["record_id"].to_list())
+    return opened, flagged.height - opened
 
 
-def _case_row(row: dict, batch: InspectionBatch, now: dt.datetime, due: dt.date) -> dict:
+def _case_row(row: dict, batch: InspectionBatch) -> dict:
     return {
         "program_id": batch.program_id,
         "agency_id": batch.agency_id,
@@ -191,11 +212,6 @@ def _case_row(row: dict, batch: InspectionBatch, now: dt.datetime, due: dt.date)
         "grade": Grade(row["grade"]),
         "field_verdicts": {key: row[f"verdict_{field}"] for key, field in _VERDICT_KEYS.items()},
         "grade_reason": row["reason"],
-        "status": CaseStatus.DETECTED,
-        "due_date": due,
-        "detected_at": now,
-        "updated_at": now,
-        "version": 1,
     }
 
 

@@ -15,8 +15,7 @@ from flask.cli import with_appcontext
 @with_appcontext
 def worker(workers: int) -> None:
     """バックグラウンド処理のワーカーを起動します（Ctrl+C で、実行中の処理の終了を待って停止）。"""
-    from caseflow.jobs.queue import create_consumer, describe_queue, job_kinds
-    from caseflow.jobs.recovery import recover_interrupted_jobs
+    from caseflow.jobs.queue import create_consumer, describe_queue, job_kinds, recover_interrupted_jobs
 
     app = current_app._get_current_object()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s")

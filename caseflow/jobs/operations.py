@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
-from caseflow.errors import DomainError, NotFound, PermissionDenied
+from caseflow.errors import DomainError, NotFound
 from caseflow.jobs import queue
 from caseflow.jobs.models import Job, JobStatus
-from caseflow.users.models import Role, User
+from caseflow.policy import Permission, clause, require
+from caseflow.users.models import User
 
 logger = logging.getLogger("caseflow.jobs")
 
@@ -68,7 +69,7 @@ def dispatch(job: Job, app: Flask | None = None) -> bool:
 def get_visible_job(session: Session, job_id: int, user: User) -> Job:
     """A job of the user's organisation; any other is 'not found', whether it exists or not."""
     job = session.scalars(
-        sa.select(Job).where(Job.id == job_id, Job.organization_id == user.organization_id)
+        sa.select(Job).where(Job.id == job_id, clause(user, Permission.JOB_VIEW))
     ).one_or_none()
     if job is None:
         raise NotFound("処理が見つかりません。")
@@ -77,8 +78,7 @@ def get_visible_job(session: Session, job_id: int, user: User) -> Job:
 
 def start_selftest(session: Session, actor: User, *, count: int = 10, delay: float = 0.1) -> Job:
     """A diagnostic job counting to ``count``: shows that a worker is running. Administrators only."""
-    if not actor.has_role(Role.ADMINISTRATOR):
-        raise PermissionDenied("動作確認は、システム管理者のみが実行できます。")
+    require(actor, Permission.JOB_SELFTEST)
     if not 1 <= count <= queue.SELFTEST_MAX_COUNT:
         raise DomainError(f"数える回数は1から{queue.SELFTEST_MAX_COUNT}までで指定してください。")
     if not 0 <= delay <= queue.SELFTEST_MAX_DELAY:

@@ -41,12 +41,13 @@ from huey.constants import EmptyData
 from huey.signals import SIGNAL_INTERRUPTED
 
 from caseflow.core.logs import exception_summary
+from caseflow.core.mynumber import contains_my_number
 from caseflow.db import utcnow
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.jobs import recovery
 from caseflow.jobs.models import Job, JobStatus
-from caseflow.matching.mynumber import contains_my_number
+from caseflow.jobs.recovery import mark_failed
 
 logger = logging.getLogger("caseflow.jobs")
 
@@ -55,8 +56,6 @@ STARTED_MESSAGE = "処理を開始しました。"
 DONE_MESSAGE = "処理が完了しました。"
 FAILED_MESSAGE = "処理中にエラーが発生したため、処理を中止しました。システム管理者に処理番号をお伝えください。"
 INTERRUPTED_MESSAGE = "ワーカーが停止したため、処理が中断されました。結果を確認してから、もう一度実行してください。"
-RESUMED_MESSAGE = "前回の実行がワーカーの停止で中断されたため、最初からやり直します。"
-GAVE_UP_MESSAGE = "ワーカーの停止で3回中断されたため、処理を中止しました。システム管理者にお問い合わせください。"
 DISPATCH_FAILED_MESSAGE = "処理を受け付けられませんでした（処理待ちの列に接続できません）。時間をおいてもう一度お試しください。"
 
 _EXTENSION = "caseflow.jobs"
@@ -278,7 +277,7 @@ def _build(app: Flask) -> _Queue:
     @huey.periodic_task(crontab(minute="*/5"))
     def recover_jobs() -> None:
         # A worker on another machine may have died with a job: its heartbeat stops.
-        recovery.recover_interrupted_jobs(app)
+        recover_interrupted_jobs(app)
 
     @huey.signal(SIGNAL_INTERRUPTED)
     def _interrupted(_signal, task, *_args) -> None:
@@ -307,6 +306,21 @@ def describe_queue(app: Flask) -> str:
 def enqueue(app: Flask, job_id: int) -> None:
     """Put a committed job on the queue (see operations.dispatch)."""
     _queue(app).run_job(job_id)
+
+
+def recover_interrupted_jobs(app: Flask) -> list[int]:
+    """Put the jobs of dead workers, and waiting jobs whose task was lost, back on the queue.
+
+    Which jobs, and what becomes of those interrupted too often, is caseflow.jobs.recovery's
+    to say; this puts them on the queue. Returns their ids.
+    """
+    def pending() -> set[int]:
+        return {task.args[0] for task in huey_for(app).pending() if task.args}
+
+    requeued = recovery.jobs_to_requeue(app, pending)
+    for job_id in requeued:
+        enqueue(app, job_id)
+    return requeued
 
 
 def create_consumer(app: Flask, workers: int = 1, **options):
@@ -383,21 +397,6 @@ def _run(app: Flask, huey: Huey, job_id: int) -> None:
         finally:
             heartbeat.stop()
             progress.clear()
-
-
-def mark_failed(job_id: int, message: str, progress: Progress | None = None) -> None:
-    """Record in its own transaction that a job which had not finished has failed."""
-    values: dict = {"status": JobStatus.FAILED, "error": message, "finished_at": utcnow()}
-    if progress is not None:
-        values.update(progress_done=progress.done, progress_total=progress.total, message=progress.message)
-    session = db.session
-    session.execute(
-        sa.update(Job)
-        .where(Job.id == job_id, Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
 
 
 # --- a built-in job kind, to check that a worker runs ----------------------------------------------

@@ -8,6 +8,10 @@ worker has not sent a heartbeat for ``STALE_AFTER``. The job goes back on the qu
 runs again, at most ``MAX_ATTEMPTS`` times in all. Jobs still waiting whose task was lost
 (a queue emptied) are put on the queue again; delivering one twice is harmless, a job is
 claimed by one worker only.
+
+This module knows the jobs' rows, not the queue: ``caseflow.jobs.queue`` claims a job with
+``worker_id``, beats its ``Heartbeat``, records a job that did not finish with ``mark_failed``,
+and puts what ``jobs_to_requeue`` finds back on the queue (``recover_interrupted_jobs``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable, Collection
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask import Flask
@@ -26,6 +32,9 @@ from caseflow.extensions import db
 from caseflow.jobs.models import Job, JobStatus
 
 logger = logging.getLogger(__name__)
+
+RESUMED_MESSAGE = "前回の実行がワーカーの停止で中断されたため、最初からやり直します。"
+GAVE_UP_MESSAGE = "ワーカーの停止で3回中断されたため、処理を中止しました。システム管理者にお問い合わせください。"
 
 HEARTBEAT_SECONDS = 30
 STALE_AFTER = dt.timedelta(minutes=5)
@@ -87,10 +96,37 @@ def worker_is_gone(claimed_by: str | None, heartbeat_at: dt.datetime | None, now
     return heartbeat_at is None or now - heartbeat_at > stale_after
 
 
-def recover_interrupted_jobs(app: Flask, *, stale_after: dt.timedelta = STALE_AFTER) -> list[int]:
-    """Put the jobs of dead workers, and waiting jobs whose task was lost, back on the queue."""
-    from caseflow.jobs.queue import GAVE_UP_MESSAGE, RESUMED_MESSAGE, enqueue, huey_for, mark_failed
+class _Counts(Protocol):
+    """What mark_failed keeps of a job's progress (caseflow.jobs.queue.Progress)."""
 
+    done: int
+    total: int | None
+    message: str | None
+
+
+def mark_failed(job_id: int, message: str, progress: _Counts | None = None) -> None:
+    """Record in its own transaction that a job which had not finished has failed."""
+    values: dict = {"status": JobStatus.FAILED, "error": message, "finished_at": utcnow()}
+    if progress is not None:
+        values.update(progress_done=progress.done, progress_total=progress.total, message=progress.message)
+    session = db.session
+    session.execute(
+        sa.update(Job)
+        .where(Job.id == job_id, Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def jobs_to_requeue(app: Flask, pending: Callable[[], Collection[int]], *,
+                    stale_after: dt.timedelta = STALE_AFTER) -> list[int]:
+    """The jobs to put on the queue again: those of dead workers, and waiting jobs whose task was lost.
+
+    A dead worker's job is set back to waiting (or failed, after ``MAX_ATTEMPTS``); ``pending()``
+    gives the ids of the jobs whose task is on the queue. The caller puts the jobs returned on the
+    queue (caseflow.jobs.queue.recover_interrupted_jobs): this module does not know the queue.
+    """
     requeued: list[int] = []
     with app.app_context():
         session = db.session
@@ -114,11 +150,9 @@ def recover_interrupted_jobs(app: Flask, *, stale_after: dt.timedelta = STALE_AF
             if moved:
                 logger.warning("job %s: its worker %s is gone; queued again", job_id, claimed_by)
                 requeued.append(job_id)
-        pending = {task.args[0] for task in huey_for(app).pending() if task.args}
+        on_queue = set(pending())
         waiting = session.scalars(
             sa.select(Job.id).where(Job.status == JobStatus.QUEUED, Job.created_at < now - LOST_AFTER)
         ).all()
-        requeued += [job_id for job_id in waiting if job_id not in pending and job_id not in requeued]
-    for job_id in requeued:
-        enqueue(app, job_id)
+        requeued += [job_id for job_id in waiting if job_id not in on_queue and job_id not in requeued]
     return requeued

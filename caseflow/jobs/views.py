@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
+from caseflow.core.pages import action, after_commit
 from caseflow.core.params import parse_count
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, NotFound
@@ -102,6 +103,7 @@ def job_status(job_id: int):
 
 @bp.route("/selftest", methods=["POST"])
 @login_required
+@action()
 def start_selftest():
     count = parse_count(request.form.get("count", "10"))
     delay_text = request.form.get("delay", "0.1")
@@ -112,6 +114,5 @@ def start_selftest():
     except ValueError:
         raise DomainError("回数と間隔は半角数字で指定してください。") from None
     job = operations.start_selftest(db.session, current_user, count=count, delay=delay)
-    db.session.commit()
-    operations.dispatch(job)
+    after_commit(lambda: operations.dispatch(job))
     return redirect(url_for("jobs.job_detail", job_id=job.id), 303)

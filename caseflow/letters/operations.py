@@ -22,13 +22,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from caseflow.cases.access import STAFF_ROLES, is_agency_staff, visible_cases_clause
+from caseflow.cases.access import visible_cases_clause
 from caseflow.cases.models import Case
-from caseflow.cases.operations import _check_version, _flush, _record, fire
+from caseflow.cases.operations import check_version, fire, flush_case, record_event
 from caseflow.cases.vocabulary import CaseStatus, NotificationMethod, ViewedOnPortal
 from caseflow.core.japanese import JST, today_jst
+from caseflow.core.mynumber import contains_my_number
 from caseflow.db import utcnow
-from caseflow.errors import DomainError, NotFound, PermissionDenied
+from caseflow.errors import DomainError, NotFound
 from caseflow.letters.models import (
     DocumentNumberSequence,
     Letter,
@@ -39,8 +40,8 @@ from caseflow.letters.models import (
     PrintRunStatus,
     ReturnReason,
 )
-from caseflow.matching.mynumber import contains_my_number
 from caseflow.organizations.models import LETTERHEAD_FIELDS, Organization, Program
+from caseflow.policy import Permission, may, require
 from caseflow.users.models import User
 
 # The program whose errors are answered by the bank-account letter (公金受取口座).
@@ -54,11 +55,6 @@ Progress = Callable[[int, int, str], None]
 
 
 # --- who may do what ---------------------------------------------------------------------------
-
-
-def _require_staff(actor: User, case: Case) -> None:
-    if not is_agency_staff(actor, case):
-        raise PermissionDenied("通知文書は、案件を保有する紐付け実施機関の担当職員または承認者のみが扱えます。")
 
 
 def get_visible_letter(session: Session, actor: User, letter_id: int) -> Letter:
@@ -105,8 +101,8 @@ def normalize_postal_code(value: str | None) -> str | None:
 def set_recipient(case: Case, actor: User, *, name: str | None, postal_code: str | None,
                   address: str | None, expected_version: int | None = None) -> None:
     """Record where the case's letters go (送付先). Each part is checked; see recipient_problems."""
-    _require_staff(actor, case)
-    _check_version(case, expected_version)
+    require(actor, Permission.LETTER_ISSUE, case)
+    check_version(case, expected_version)
     name = " ".join((name or "").split()) or None
     lines = [line.strip() for line in (address or "").splitlines() if line.strip()]
     problems = []
@@ -124,8 +120,8 @@ def set_recipient(case: Case, actor: User, *, name: str | None, postal_code: str
     case.recipient_name = name
     case.recipient_postal_code = code
     case.recipient_address = "\n".join(lines) or None
-    _record(case, actor, "set_recipient")
-    _flush(case)
+    record_event(case, actor, "set_recipient")
+    flush_case(case)
 
 
 def recipient_problems(case: Case) -> list[str]:
@@ -227,7 +223,7 @@ def _check_kind(case: Case, kind: LetterKind) -> None:
 
 def preview_letter(actor: User, case: Case, kind: LetterKind) -> bytes:
     """The letter as it would be issued today, watermarked 見本, without a number; nothing is stored."""
-    _require_staff(actor, case)
+    require(actor, Permission.LETTER_ISSUE, case)
     _check_kind(case, kind)
     _check_recipient(case)
     snapshot = build_snapshot(case, kind, issued_on=today_jst(), document_number=None)
@@ -271,8 +267,8 @@ def issue_letter(session: Session, actor: User, case: Case, kind: LetterKind, *,
                  expected_version: int | None = None) -> Letter:
     """Issue a letter: number it, render and store the PDF with its SHA-256 and snapshot, and
     record the notification (a corrected case moves to 通知済 through the state machine)."""
-    _require_staff(actor, case)
-    _check_version(case, expected_version)
+    require(actor, Permission.LETTER_ISSUE, case)
+    check_version(case, expected_version)
     if not may_issue(case):
         raise DomainError(f"この案件は現在「{case.status.label}」です。通知文書は、訂正が承認された案件"
                           "（訂正済・通知済）についてのみ発行できます。")
@@ -304,7 +300,7 @@ def issue_letter(session: Session, actor: User, case: Case, kind: LetterKind, *,
         fire(case, "notify", actor, notified_on=issued_on, notification_method=NotificationMethod.MAIL,
              comment=f"{kind.label}（{document_number}）を発行", letter=details)
     else:
-        _record(case, actor, "issue_letter", **details)
+        record_event(case, actor, "issue_letter", **details)
     session.flush()
     return letter
 
@@ -314,13 +310,13 @@ DISPOSED_MESSAGE = "保存期間を過ぎたため、この通知文書の控え
 
 def reprint_letter(session: Session, actor: User, letter: Letter) -> bytes:
     """The issued PDF again, byte for byte; the reprint is recorded on the case."""
-    _require_staff(actor, letter.case)
+    require(actor, Permission.LETTER_ISSUE, letter.case)
     if letter.status is LetterStatus.VOIDED:
         raise DomainError("無効にした通知文書は再印刷できません。")
     if letter.disposed_at is not None:
         raise DomainError(DISPOSED_MESSAGE)
     letter.reprints += 1
-    _record(letter.case, actor, "reprint_letter", letter_id=letter.id, document_number=letter.document_number)
+    record_event(letter.case, actor, "reprint_letter", letter_id=letter.id, document_number=letter.document_number)
     session.flush()
     return letter.pdf
 
@@ -342,7 +338,7 @@ def dispose_letter(letter: Letter, now: dt.datetime) -> str:
 
 def void_letter(session: Session, actor: User, letter: Letter, *, reason: str | None) -> None:
     """Void an issued letter (its number stays used); the case keeps its status."""
-    _require_staff(actor, letter.case)
+    require(actor, Permission.LETTER_ISSUE, letter.case)
     if letter.status is LetterStatus.VOIDED:
         raise DomainError("この通知文書は既に無効です。")
     reason = (reason or "").strip()
@@ -352,14 +348,14 @@ def void_letter(session: Session, actor: User, letter: Letter, *, reason: str | 
     letter.voided_at = utcnow()
     letter.voided_by_id = actor.id
     letter.void_reason = reason
-    _record(letter.case, actor, "void_letter", reason, letter_id=letter.id, document_number=letter.document_number)
+    record_event(letter.case, actor, "void_letter", reason, letter_id=letter.id, document_number=letter.document_number)
     session.flush()
 
 
 def record_returned(session: Session, actor: User, letter: Letter, *, reason: ReturnReason | None,
                     returned_on: dt.date | None, note: str | None = None) -> None:
     """Japan Post brought the letter back (返戻): why and when; shown on the case."""
-    _require_staff(actor, letter.case)
+    require(actor, Permission.LETTER_ISSUE, letter.case)
     if not isinstance(reason, ReturnReason):
         raise DomainError("返戻の理由を選択してください。")
     if not isinstance(returned_on, dt.date):
@@ -371,17 +367,12 @@ def record_returned(session: Session, actor: User, letter: Letter, *, reason: Re
     letter.returned_on = returned_on
     letter.return_reason = reason
     letter.return_note = (note or "").strip() or None
-    _record(letter.case, actor, "letter_returned", letter.return_note, letter_id=letter.id,
+    record_event(letter.case, actor, "letter_returned", letter.return_note, letter_id=letter.id,
             document_number=letter.document_number, reason=reason.value)
     session.flush()
 
 
 # --- print runs --------------------------------------------------------------------------------------
-
-
-def _require_org_staff(actor: User, organization_id: int) -> None:
-    if actor.organization_id != organization_id or not actor.has_role(*STAFF_ROLES):
-        raise PermissionDenied("印刷は、通知文書を発行した機関の担当職員または承認者のみが行えます。")
 
 
 def printable_letters(session: Session, organization_id: int, *, program_id: int | None = None,
@@ -407,8 +398,7 @@ def create_print_run(session: Session, actor: User | None, *, organization: Orga
     ``actor`` None is the server's command line, which names the ``organization``.
     """
     if actor is not None:
-        if not actor.has_role(*STAFF_ROLES):
-            raise PermissionDenied("印刷は、紐付け実施機関の担当職員または承認者のみが行えます。")
+        require(actor, Permission.LETTER_PRINT)
         organization_id = actor.organization_id
     elif organization is not None:
         organization_id = organization.id
@@ -501,13 +491,13 @@ def build_print_run(session: Session, run: PrintRun, *, instance_path: str | Pat
 
 def get_visible_print_run(session: Session, actor: User, run_id: int) -> PrintRun:
     run = session.get(PrintRun, run_id)
-    if run is None or run.organization_id != actor.organization_id or not actor.has_role(*STAFF_ROLES):
+    if run is None or not may(actor, Permission.LETTER_PRINT, run):
         raise NotFound("印刷が見つかりません。")
     return run
 
 
 def mark_printed(session: Session, actor: User, run: PrintRun) -> None:
-    _require_org_staff(actor, run.organization_id)
+    require(actor, Permission.LETTER_PRINT, run)
     if run.status is not PrintRunStatus.READY:
         raise DomainError(f"この印刷は「{run.status.label}」のため、印刷済みにできません。")
     run.status = PrintRunStatus.PRINTED
@@ -517,7 +507,7 @@ def mark_printed(session: Session, actor: User, run: PrintRun) -> None:
 
 
 def mark_mailed(session: Session, actor: User, run: PrintRun) -> None:
-    _require_org_staff(actor, run.organization_id)
+    require(actor, Permission.LETTER_PRINT, run)
     if run.status is not PrintRunStatus.PRINTED:
         raise DomainError(f"この印刷は「{run.status.label}」のため、発送済みにできません（先に印刷済みにしてください）。")
     run.status = PrintRunStatus.MAILED
@@ -525,7 +515,7 @@ def mark_mailed(session: Session, actor: User, run: PrintRun) -> None:
     run.mailed_by_id = actor.id
     for entry in run.entries:
         if entry.held_reason is None:
-            _record(entry.letter.case, actor, "letter_mailed", letter_id=entry.letter_id,
+            record_event(entry.letter.case, actor, "letter_mailed", letter_id=entry.letter_id,
                     document_number=entry.letter.document_number, print_run_id=run.id)
     session.flush()
 

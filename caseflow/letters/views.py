@@ -19,14 +19,15 @@ from flask import (
 from flask_login import current_user, login_required
 
 from caseflow.cases import forms
-from caseflow.cases.access import STAFF_ROLES, get_visible_case
+from caseflow.cases.access import get_visible_case
+from caseflow.core.pages import Done, action, after_commit
 from caseflow.core.params import parse_id
-from caseflow.core.views import commit_or_flash
-from caseflow.errors import DomainError, NotFound, PermissionDenied
+from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.letters import operations
 from caseflow.letters.models import LetterKind, PrintRun, PrintRunStatus, ReturnReason
 from caseflow.organizations.models import Program
+from caseflow.policy import Permission, clause, may
 
 bp = Blueprint("letters", __name__)
 
@@ -46,9 +47,13 @@ def _kind(value: str | None) -> LetterKind:
         raise DomainError("通知文書の種類を選択してください。") from None
 
 
-def _back_to_case(case_id: int, action) -> Response:
-    commit_or_flash(action)
-    return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="letters"))
+def _case_letters(case_id: int) -> str:
+    return url_for("cases.case_detail", case_id=case_id, _anchor="letters")
+
+
+def _letter_case(letter_id: int) -> str:
+    """The letters section of the case a letter belongs to (the letter as the user may see it)."""
+    return _case_letters(operations.get_visible_letter(db.session, current_user, letter_id).case_id)
 
 
 # --- a case's letters --------------------------------------------------------------------------
@@ -56,129 +61,103 @@ def _back_to_case(case_id: int, action) -> Response:
 
 @bp.route("/cases/<int:case_id>/recipient", methods=["POST"])
 @login_required
+@action(back=_case_letters)
 def set_recipient(case_id: int):
     case = get_visible_case(db.session, case_id, current_user)
-
-    def action() -> str:
-        operations.set_recipient(case, current_user, name=request.form.get("recipient_name"),
-                                 postal_code=request.form.get("recipient_postal_code"),
-                                 address=request.form.get("recipient_address"),
-                                 expected_version=forms.version(request.form))
-        return "送付先を登録しました。"
-
-    return _back_to_case(case_id, action)
+    operations.set_recipient(case, current_user, name=request.form.get("recipient_name"),
+                             postal_code=request.form.get("recipient_postal_code"),
+                             address=request.form.get("recipient_address"),
+                             expected_version=forms.version(request.form))
+    return Done("送付先を登録しました。")
 
 
 @bp.route("/cases/<int:case_id>/letters/preview")
 @login_required
+@action(back=_case_letters)
 def preview(case_id: int):
     case = get_visible_case(db.session, case_id, current_user)
-    try:
-        pdf = operations.preview_letter(current_user, case, _kind(request.args.get("kind")))
-    except (PermissionDenied, NotFound):
-        raise
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="letters"))
+    pdf = operations.preview_letter(current_user, case, _kind(request.args.get("kind")))
     return _pdf(pdf, f"preview-{case.reference}.pdf", attachment=False)
 
 
 @bp.route("/cases/<int:case_id>/letters", methods=["POST"])
 @login_required
+@action(back=_case_letters)
 def issue(case_id: int):
     case = get_visible_case(db.session, case_id, current_user)
-
-    def action() -> str:
-        letter = operations.issue_letter(db.session, current_user, case, _kind(request.form.get("kind")),
-                                         expected_version=forms.version(request.form))
-        return f"通知文書（{letter.document_number}）を発行しました。"
-
-    return _back_to_case(case_id, action)
+    letter = operations.issue_letter(db.session, current_user, case, _kind(request.form.get("kind")),
+                                     expected_version=forms.version(request.form))
+    return Done(f"通知文書（{letter.document_number}）を発行しました。")
 
 
 @bp.route("/letters/<int:letter_id>/reprint", methods=["POST"])
 @login_required
+@action(back=_letter_case)
 def reprint(letter_id: int):
     letter = operations.get_visible_letter(db.session, current_user, letter_id)
-    try:
-        pdf = operations.reprint_letter(db.session, current_user, letter)
-        db.session.commit()
-    except (PermissionDenied, NotFound):
-        raise
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("cases.case_detail", case_id=letter.case_id, _anchor="letters"))
+    pdf = operations.reprint_letter(db.session, current_user, letter)
     return _pdf(pdf, f"letter-{letter.id}.pdf", attachment=True)
 
 
 @bp.route("/letters/<int:letter_id>/void", methods=["POST"])
 @login_required
+@action(back=_letter_case)
 def void(letter_id: int):
     letter = operations.get_visible_letter(db.session, current_user, letter_id)
-
-    def action() -> str:
-        operations.void_letter(db.session, current_user, letter, reason=request.form.get("reason"))
-        return f"通知文書（{letter.document_number}）を無効にしました。"
-
-    return _back_to_case(letter.case_id, action)
+    operations.void_letter(db.session, current_user, letter, reason=request.form.get("reason"))
+    return Done(f"通知文書（{letter.document_number}）を無効にしました。")
 
 
 @bp.route("/letters/<int:letter_id>/returned", methods=["POST"])
 @login_required
+@action(back=_letter_case)
 def returned(letter_id: int):
     letter = operations.get_visible_letter(db.session, current_user, letter_id)
-
-    def action() -> str:
-        try:
-            reason = ReturnReason(request.form.get("reason") or "")
-        except ValueError:
-            reason = None
-        operations.record_returned(db.session, current_user, letter, reason=reason,
-                                   returned_on=forms._date(request.form, "returned_on", "返戻日"),
-                                   note=request.form.get("note"))
-        return f"通知文書（{letter.document_number}）の返戻を記録しました。"
-
-    return _back_to_case(letter.case_id, action)
+    try:
+        reason = ReturnReason(request.form.get("reason") or "")
+    except ValueError:
+        reason = None
+    operations.record_returned(db.session, current_user, letter, reason=reason,
+                               returned_on=forms.date_argument(request.form, "returned_on", "返戻日"),
+                               note=request.form.get("note"))
+    return Done(f"通知文書（{letter.document_number}）の返戻を記録しました。")
 
 
 # --- print runs --------------------------------------------------------------------------------
 
 
-def _require_staff() -> None:
-    if not current_user.has_role(*STAFF_ROLES):
+def _require_printer() -> None:
+    if not may(current_user, Permission.LETTER_PRINT):
         abort(403)
 
 
-@bp.route("/letters/runs", methods=["GET", "POST"])
-@login_required
-def runs():
-    _require_staff()
+def _runs_page(_refusal: DomainError | None = None):
     programs = db.session.scalars(sa.select(Program).order_by(Program.id)).all()
-    if request.method == "POST":
-        try:
-            program_id = request.form.get("program") or ""
-            program = db.session.get(Program, number) if (number := parse_id(program_id)) else None
-            kind = _kind(request.form["kind"]) if request.form.get("kind") else None
-            run = operations.create_print_run(db.session, current_user, program=program, kind=kind)
-            from caseflow.letters.tasks import queue_print_run
-
-            job = queue_print_run(db.session, run, current_user)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            from caseflow.jobs.operations import dispatch
-
-            dispatch(job)
-            flash(f"印刷 {run.id} の作成を受け付けました（{run.letters_count:,}通）。", "success")
-            return redirect(url_for("jobs.job_detail", job_id=job.id))
-    listed = db.session.scalars(sa.select(PrintRun).where(PrintRun.organization_id == current_user.organization_id)
+    listed = db.session.scalars(sa.select(PrintRun).where(clause(current_user, Permission.LETTER_PRINT))
                                 .order_by(PrintRun.id.desc()).limit(200)).all()
     waiting = operations.printable_letters(db.session, current_user.organization_id)
     return render_template("letters/ui/runs.html", runs=listed, programs=programs, kinds=list(LetterKind),
                            waiting=len(waiting))
+
+
+@bp.route("/letters/runs", methods=["GET", "POST"])
+@login_required
+@action(refused=_runs_page)
+def runs():
+    _require_printer()
+    if request.method != "POST":
+        return _runs_page()
+    from caseflow.jobs.operations import dispatch
+    from caseflow.letters.tasks import queue_print_run
+
+    program_id = request.form.get("program") or ""
+    program = db.session.get(Program, number) if (number := parse_id(program_id)) else None
+    kind = _kind(request.form["kind"]) if request.form.get("kind") else None
+    run = operations.create_print_run(db.session, current_user, program=program, kind=kind)
+    job = queue_print_run(db.session, run, current_user)
+    after_commit(lambda: dispatch(job))
+    flash(f"印刷 {run.id} の作成を受け付けました（{run.letters_count:,}通）。", "success")
+    return redirect(url_for("jobs.job_detail", job_id=job.id))
 
 
 @bp.route("/letters/runs/<int:run_id>")
@@ -206,6 +185,7 @@ def run_file(run_id: int, name: str):
 
 @bp.route("/letters/runs/<int:run_id>/<step>", methods=["POST"])
 @login_required
+@action(back=lambda run_id, step: url_for("letters.run_detail", run_id=run_id))
 def run_step(run_id: int, step: str):
     run = operations.get_visible_print_run(db.session, current_user, run_id)
     steps = {"printed": (operations.mark_printed, "印刷済みにしました。"),
@@ -213,10 +193,5 @@ def run_step(run_id: int, step: str):
     if step not in steps:
         abort(404)
     operation, message = steps[step]
-
-    def action() -> str:
-        operation(db.session, current_user, run)
-        return message
-
-    commit_or_flash(action)
-    return redirect(url_for("letters.run_detail", run_id=run_id))
+    operation(db.session, current_user, run)
+    return Done(message)

@@ -1,1 +1,1 @@
-"""Pure matching code: normalisation, grading, number checks. No Flask, no ORM."""
+"""Pure matching code: reading extracts, normalisation, grading. No Flask, no ORM."""

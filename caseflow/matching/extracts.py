@@ -10,6 +10,9 @@ ids, required values). It does not validate My Numbers nor normalise names and a
 the grader does that and reports them as findings. A My Number is 特定個人情報, so no
 problem text or message ever quotes a cell that could hold one.
 
+The fields, their labels and the headers accepted for them are :mod:`caseflow.matching.fields`;
+birth dates and sex codes are parsed by :mod:`caseflow.matching.values`.
+
 This module is on the grader's hot path (≥ 250,000 records/s end to end): every column is
 read as a string by polars, per-row work is vectorised, and the slow Python parsing (era
 dates, sex codes) runs once per distinct value, never per row.
@@ -19,10 +22,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
-import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NoReturn
@@ -30,26 +30,20 @@ from typing import IO, NoReturn
 import fastexcel
 import polars as pl
 
-from caseflow.core.japanese import ERAS, today_jst
-
-KINDS = ("records", "registry")
-MAX_PROBLEMS = 1000
-
-# The columns of the returned DataFrame, in order.
-EXTRACT_SCHEMA = pl.Schema(
-    {
-        "row": pl.UInt32,
-        "record_id": pl.String,
-        "my_number": pl.String,
-        "name": pl.String,
-        "name_kana": pl.String,
-        "birth_date": pl.Date,
-        "sex": pl.String,
-        "address": pl.String,
-        "bank_account": pl.String,
-        "business_key": pl.String,
-    }
+from caseflow.core.mynumber import SEPARATORS
+from caseflow.matching.fields import (
+    EXTRACT_FIELDS,
+    EXTRACT_SCHEMA,
+    FIELD_ORDER,
+    KINDS,
+    LABELS,
+    MAX_LENGTHS,
+    STORED_TEXT,
+    field_for_header,
 )
+from caseflow.matching.values import parse_birth_dates, parse_sexes
+
+MAX_PROBLEMS = 1000
 
 
 @dataclass(frozen=True)
@@ -81,81 +75,13 @@ class ExtractRefused(Exception):
         super().__init__(self.message)
 
 
-@dataclass(frozen=True)
-class _Field:
-    key: str
-    label: str  # Japanese name, used in problems about a missing column
-    aliases: tuple[str, ...]
-    column_required: frozenset[str]  # kinds for which the column must be present
-    value_required: frozenset[str]  # kinds for which every row must have a value
-
-
-_BOTH = frozenset(KINDS)
-_RECORDS = frozenset({"records"})
-_NONE: frozenset[str] = frozenset()
-
-_FIELDS: tuple[_Field, ...] = (
-    _Field("record_id", "管理番号", ("管理番号", "record_id"), _RECORDS, _RECORDS),
-    _Field("my_number", "個人番号", ("個人番号", "マイナンバー", "my_number"), _BOTH, _BOTH),
-    _Field("name", "氏名", ("氏名", "name"), _BOTH, _BOTH),
-    _Field("name_kana", "カナ氏名", ("カナ氏名", "氏名（カナ）", "氏名(カナ)", "フリガナ", "name_kana"), _NONE, _NONE),
-    _Field("birth_date", "生年月日", ("生年月日", "birth_date"), _BOTH, _NONE),
-    _Field("sex", "性別", ("性別", "sex"), _NONE, _NONE),
-    _Field("address", "住所", ("住所", "address"), _BOTH, _BOTH),
-    _Field("bank_account", "口座番号", ("口座番号", "公金受取口座", "bank_account"), _NONE, _NONE),
-    _Field("business_key", "手帳番号", ("手帳番号", "受給者番号", "business_key"), _NONE, _NONE),
-)
-_FIELD_ORDER = {field.key: position for position, field in enumerate(_FIELDS)}
-
-# The most characters a case keeps of each value (the columns of caseflow.cases.models.Case).
-MAX_LENGTHS = {"record_id": 64, "name": 100, "name_kana": 100, "address": 300}
-# The values a case keeps, with their labels.
-_STORED_TEXT = {"record_id": "管理番号", "my_number": "個人番号", "name": "氏名", "name_kana": "カナ氏名",
-                "address": "住所"}
-_DUPLICATE_RECORD_ID = "管理番号が{}行目と重複しています。管理番号は行ごとに別にしてください。"
+# The problem of a record id used twice ({} is the first row with it); the partitioned grader
+# finds those across partitions and words them alike.
+DUPLICATE_RECORD_ID = "管理番号が{}行目と重複しています。管理番号は行ごとに別にしてください。"
 _DUPLICATE_NUMBER = "個人番号が{}行目と重複しています（同じ個人番号の住民が2行あります）。"
 _ENCODING_PROBLEM = "文字コードを判別できません。UTF-8 または Shift_JIS（CP932）で保存してください。"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and any password-protected Office file
-# Hyphen look-alikes and spaces typed or pasted into a number; ｰ becomes ー under NFKC.
-_NUMBER_SEPARATORS = r"[\s\-‐‑–—―−－ｰー]"
-
-_SEX_CODES = {
-    **dict.fromkeys(("男", "男性", "1", "m", "male"), "male"),
-    **dict.fromkeys(("女", "女性", "2", "f", "female"), "female"),
-    # ISO 5218: 0 = not known, 9 = not applicable.
-    **dict.fromkeys(("0", "9"), None),
-}
-
-# Western dates in one of the accepted layouts, rewritten to Y-M-D for one vectorised parse.
-_WESTERN_PATTERN = (
-    r"^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?$"
-)
-_COMPACT_PATTERN = r"^([0-9]{4})([0-9]{2})([0-9]{2})$"
-# (layout of a whole value, chrono format) tried on the whole column, chosen by its first value.
-_COLUMN_LAYOUTS = (
-    (re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"), "%Y-%m-%d"),
-    (re.compile(r"[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}"), "%Y/%m/%d"),
-    (re.compile(r"[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,2}"), "%Y.%m.%d"),
-    (re.compile(r"[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日"), "%Y年%m月%d日"),
-    (re.compile(r"[0-9]{8}"), "%Y%m%d"),
-)
-_WESTERN = re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?")
-_COMPACT = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
-_ERA = re.compile(r"(明治|大正|昭和|平成|令和|[MTSHR])\.?(元|[0-9]{1,2})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?")
-_ERA_PATTERN = (
-    r"^(?P<era>明治|大正|昭和|平成|令和|[MTSHRmtshr])\.?(?P<year>元|[0-9]{1,2})"
-    r"[-/.年](?P<month>[0-9]{1,2})[-/.月](?P<day>[0-9]{1,2})日?$"
-)
-_TIME_SUFFIX = re.compile(r"(?:[T\s]+)[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?$")
-_DATE_EXAMPLES = "例：1970-03-02、19700302、1970/3/2、1970年3月2日、昭和45年3月2日、S45.3.2"
-
-# era name or letter → (first day, first day of the next era or None, name)
-_ERA_SPANS: dict[str, tuple[dt.date, dt.date | None, str]] = {}
-for _index, (_start, _name, _abbr) in enumerate(ERAS):
-    _next = ERAS[_index - 1][0] if _index > 0 else None
-    _ERA_SPANS[_name] = _ERA_SPANS[_abbr] = _ERA_SPANS[_abbr.lower()] = (_start, _next, _name)
-_EARLIEST_BIRTH = min(start for start, _name, _abbr in ERAS)
 
 
 def read_extract(
@@ -379,22 +305,15 @@ def _split_header(frame: pl.DataFrame, skipped: int = 0) -> _Table:
 # --- Building the extract: map columns, clean values, check, refuse or return -------------------
 
 
-def _header_key(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).casefold()
-
-
-_ALIASES = {_header_key(alias): field for field in _FIELDS for alias in field.aliases}
-
-
-def _map_headers(headers: list[str], kind: str) -> dict[str, int]:
+def map_headers(headers: list[str], kind: str) -> dict[str, int]:
     """Field key → index of its column; refuses missing or doubled columns."""
     found: dict[str, list[int]] = {}
     for index, header in enumerate(headers):
-        field = _ALIASES.get(_header_key(header))
+        field = field_for_header(header)
         if field is not None:
             found.setdefault(field.key, []).append(index)
     problems = []
-    for field in _FIELDS:
+    for field in EXTRACT_FIELDS:
         if kind in field.column_required and field.key not in found:
             aliases = "、".join(dict.fromkeys(field.aliases))
             text = f"必須の列「{field.label}」がありません。1行目の列名を確認してください（使える列名：{aliases}）。"
@@ -422,7 +341,7 @@ def _build(table: _Table, kind: str) -> pl.DataFrame:
     if ROW_COLUMN in table.headers:
         original = pl.col(f"c{table.headers.index(ROW_COLUMN)}").cast(pl.UInt32)
         table.body = table.body.with_columns(row=original)
-    columns = _map_headers(table.headers, kind)
+    columns = map_headers(table.headers, kind)
     header_of = {key: table.headers[index] for key, index in columns.items()}
 
     def cell(key: str) -> pl.Expr:
@@ -431,7 +350,7 @@ def _build(table: _Table, kind: str) -> pl.DataFrame:
         # strip_chars() strips Unicode white space, U+3000 included.
         return pl.col(f"c{columns[key]}").str.strip_chars().alias(key)
 
-    frame = table.body.select("row", *(cell(field.key) for field in _FIELDS))
+    frame = table.body.select("row", *(cell(field.key) for field in EXTRACT_FIELDS))
     # A cell of spaces only is empty. The reader already gives empty cells as null, so this
     # copy of a column is only made where there is such a cell.
     blanked = [pl.col(name).replace("", None) for name in frame.columns[1:]
@@ -447,18 +366,18 @@ def _build(table: _Table, kind: str) -> pl.DataFrame:
 
     frame = frame.with_columns(_normalized_number(frame["my_number"]))
     problems: list[pl.DataFrame | None] = []
-    birth_dates, date_problems = _parse_birth_dates(frame["birth_date"])
-    sexes, sex_problems = _parse_sexes(frame["sex"])
+    birth_dates, date_problems = parse_birth_dates(frame["birth_date"])
+    sexes, sex_problems = parse_sexes(frame["sex"])
     if date_problems is not None:
         problems.append(_problems_at(frame, "birth_date", date_problems, header_of))
     if sex_problems is not None:
         problems.append(_problems_at(frame, "sex", sex_problems, header_of))
-    for field in _FIELDS:
+    for field in EXTRACT_FIELDS:
         if kind in field.value_required and frame[field.key].null_count():
             empty = frame.select("row").filter(frame[field.key].is_null())
             problems.append(_with_problem(empty, field.key, header_of, f"{field.label}が空欄です。"))
     if kind == "records":
-        problems.append(_duplicates(frame, "record_id", header_of, _DUPLICATE_RECORD_ID))
+        problems.append(_duplicates(frame, "record_id", header_of, DUPLICATE_RECORD_ID))
     else:
         problems.append(_duplicates(frame, "my_number", header_of, _DUPLICATE_NUMBER))
     problems.extend(_unstorable(frame, header_of, may_hold_nul=table.may_hold_nul))
@@ -475,9 +394,10 @@ def _unstorable(frame: pl.DataFrame, header_of: dict[str, str], *, may_hold_nul:
     refuses a value longer than its column and U+0000 in text.
     """
     found = []
-    for key, label in _STORED_TEXT.items():
+    for key in STORED_TEXT:
         if key not in header_of:
             continue
+        label = LABELS[key]
         values = frame[key]
         if may_hold_nul:
             nul = values.str.contains("\x00", literal=True).fill_null(False)
@@ -499,178 +419,18 @@ def _normalized_number(numbers: pl.Series) -> pl.Series:
     """NFKC, spaces and hyphen look-alikes removed; not validated (the grader reports that)."""
     if not numbers.str.contains(r"[^0-9]").any():
         return numbers
-    cleaned = numbers.str.normalize("NFKC").str.replace_all(_NUMBER_SEPARATORS, "")
+    cleaned = numbers.str.normalize("NFKC").str.replace_all(SEPARATORS, "")
     return cleaned.set(cleaned == "", None).alias("my_number")
-
-
-def _parse_birth_dates(raw: pl.Series) -> tuple[pl.Series, pl.Series | None]:
-    """Birth dates, and per row the problem text (None when there is none)."""
-    parsed = _parse_in_first_layout(raw)
-    problems: dict[str, str] = {}
-    unparsed = raw.is_not_null() & parsed.is_null()
-    if unparsed.any():
-        # The rest is parsed once per distinct value: a million rows hold at most ~40,000 dates.
-        everything = parsed.null_count() == parsed.len()
-        subset = raw if everything else raw.filter(unparsed)
-        distinct = subset.drop_nulls().unique()
-        dates = pl.select(pl.coalesce(_western_dates(distinct), _era_dates(distinct))).to_series()
-        # Full-width digits, odd spacing and impossible dates: in Python, with the reason.
-        missing = dates.is_null().arg_true()
-        if missing.len():
-            slow = [_parse_date_text(value) for value in distinct.gather(missing).to_list()]
-            dates = dates.scatter(missing, pl.Series([day for day, _ in slow], dtype=pl.Date))
-            for value, (_, text) in zip(distinct.gather(missing), slow, strict=True):
-                if text is not None:
-                    problems[value] = text
-        found = _lookup(subset, distinct, dates)
-        parsed = found if everything else parsed.scatter(unparsed.arg_true(), found)
-    earliest, today = _EARLIEST_BIRTH, today_jst()
-    out_of_range = (parsed < earliest) | (parsed > today)
-    if out_of_range.any():
-        wrong = pl.DataFrame({"value": raw, "day": parsed}).filter(out_of_range).unique("value")
-        for value, day in wrong.iter_rows():
-            when = "未来" if day > today else "明治より前"
-            problems[value] = f"生年月日{_quoted(value)}が{when}の日付です。"
-        parsed = parsed.set(out_of_range, None)
-    if not problems:
-        return parsed, None
-    return parsed, _map_values(raw, list(problems), list(problems.values()), pl.String)
-
-
-def _western_dates(values: pl.Series) -> pl.Series:
-    """Any accepted Western layout, vectorised; null for anything else or an impossible date."""
-    canonical = values.str.replace(_WESTERN_PATTERN, "${1}-${2}-${3}").str.replace(_COMPACT_PATTERN, "${1}-${2}-${3}")
-    is_canonical = canonical.str.contains(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$")
-    return canonical.str.to_date("%Y-%m-%d", strict=False).set(~is_canonical, None)
-
-
-def _era_dates(values: pl.Series) -> pl.Series:
-    """Era dates (昭和45年3月2日, S45.3.2, 令和元年…), vectorised; null when not one or outside its era."""
-    eras = list(_ERA_SPANS)
-    parts = values.str.extract_groups(_ERA_PATTERN).struct.unnest()
-    start = pl.col("era").replace_strict(eras, [_ERA_SPANS[e][0] for e in eras], default=None, return_dtype=pl.Date)
-    end = pl.col("era").replace_strict(eras, [_ERA_SPANS[e][1] for e in eras], default=None, return_dtype=pl.Date)
-    year = pl.when(pl.col("year") == "元").then(pl.lit("1")).otherwise(pl.col("year")).cast(pl.Int32, strict=False)
-    day = pl.format("{}-{}-{}", start.dt.year() + year - 1, pl.col("month"), pl.col("day")).str.to_date(
-        "%Y-%m-%d", strict=False
-    )
-    in_era = (year >= 1) & (day >= start) & (end.is_null() | (day < end))
-    return parts.select(pl.when(in_era).then(day)).to_series()
-
-
-def _parse_in_first_layout(raw: pl.Series) -> pl.Series:
-    """Parse the whole column in the layout of its first value (an extract uses one layout).
-
-    Values in another layout, or impossible, come back null for the slower paths.
-    """
-    first = raw.drop_nulls().head(1).to_list()
-    for layout, chrono_format in _COLUMN_LAYOUTS:
-        if first and layout.fullmatch(first[0]):
-            parsed = raw.str.to_date(chrono_format, strict=False, cache=False)
-            # chrono also takes "+1970-3-2" and, for %Y%m%d, "1970032": leave those to the
-            # slow path, which refuses them.
-            odd = raw.str.starts_with("+")
-            if chrono_format == "%Y%m%d":
-                odd = odd | (raw.str.len_bytes() != 8)
-            return parsed.set(odd, None) if odd.any() else parsed
-    return pl.Series(raw.name, [None] * raw.len(), dtype=pl.Date)
-
-
-def _parse_date_text(value: str) -> tuple[dt.date | None, str | None]:
-    """One date as written (any accepted layout, full-width, era); (date, None) or (None, why)."""
-    text = _TIME_SUFFIX.sub("", unicodedata.normalize("NFKC", value).strip())
-    text = re.sub(r"\s+", "", text).upper()
-    shown = _quoted(value)
-    unreadable = f"生年月日{shown}を日付として読み取れません（{_DATE_EXAMPLES}）。"
-    era = _ERA.fullmatch(text)
-    if era:
-        start, end, name = _ERA_SPANS[era[1]]
-        year_in_era = 1 if era[2] == "元" else int(era[2])
-        day = _date_or_none(start.year + year_in_era - 1, int(era[3]), int(era[4]))
-        if day is None or year_in_era == 0:
-            return None, f"生年月日{shown}は存在しない日付です。"
-        if day < start or (end is not None and day >= end):
-            last = f"{_ymd(end - dt.timedelta(days=1))}" if end is not None else ""
-            return None, f"生年月日{shown}は{name}の期間（{_ymd(start)}〜{last}）にない日付です。"
-        return day, None
-    western = _WESTERN.fullmatch(text) or _COMPACT.fullmatch(text)
-    if western:
-        day = _date_or_none(int(western[1]), int(western[2]), int(western[3]))
-        if day is None:
-            return None, f"生年月日{shown}は存在しない日付です。"
-        return day, None
-    return None, unreadable
-
-
-def _date_or_none(year: int, month: int, day: int) -> dt.date | None:
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _ymd(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _parse_sexes(raw: pl.Series) -> tuple[pl.Series, pl.Series | None]:
-    """"male"/"female"/None per row, and per row the problem text (None when there is none)."""
-    values = raw.drop_nulls().unique().to_list()
-    if not values:
-        return raw, None
-    codes: list[str | None] = []
-    problems: dict[str, str] = {}
-    for value in values:
-        key = unicodedata.normalize("NFKC", value).strip().casefold()
-        codes.append(_SEX_CODES.get(key))
-        if key not in _SEX_CODES:
-            problems[value] = (
-                f"性別{_quoted(value)}を読み取れません。男・女、1・2、M・F のいずれかで入力してください"
-                "（不明のときは空欄、0 または 9）。"
-            )
-    sexes = _map_values(raw, values, codes, pl.String)
-    if not problems:
-        return sexes, None
-    return sexes, _map_values(raw, list(problems), list(problems.values()), pl.String)
-
-
-def _lookup(raw: pl.Series, keys: pl.Series, values: pl.Series) -> pl.Series:
-    """``raw`` with each of the (distinct) ``keys`` replaced by the matching value, anything else null."""
-    table = pl.DataFrame({"key": keys, "value": values})
-    # A left join keeping the left order is faster than replace_strict for many keys.
-    joined = pl.DataFrame({"key": raw}).join(table, on="key", how="left", maintain_order="left")
-    return joined["value"].alias(raw.name)
-
-
-def _map_values(raw: pl.Series, keys: list, values: list, dtype: pl.DataType) -> pl.Series:
-    """``raw`` with each of ``keys`` replaced by the matching value, anything else null."""
-    if not keys:
-        return pl.Series(raw.name, [None] * raw.len(), dtype=dtype)
-    if len(keys) <= 16:
-        # A few comparisons beat replace_strict's hash table for sex codes and rare problems.
-        expression = pl.lit(None, dtype=dtype)
-        for key, value in zip(reversed(keys), reversed(values), strict=True):
-            expression = pl.when(pl.lit(raw) == key).then(pl.lit(value, dtype=dtype)).otherwise(expression)
-        return pl.select(expression).to_series().alias(raw.name)
-    return raw.replace_strict(keys, values, default=None, return_dtype=dtype)
-
-
-def _quoted(value: str) -> str:
-    """「value」, or nothing when the value could be a My Number (特定個人情報: never echoed)."""
-    digits = sum(ch.isdigit() for ch in unicodedata.normalize("NFKC", value))
-    if digits > 8 or len(value) > 40:
-        return ""
-    return f"「{value}」"
 
 
 def _problems_at(frame: pl.DataFrame, key: str, texts: pl.Series, header_of: dict[str, str]) -> pl.DataFrame:
     rows = frame.select("row", problem=texts).filter(pl.col("problem").is_not_null())
-    return rows.with_columns(column=pl.lit(header_of[key]), order=pl.lit(_FIELD_ORDER[key], dtype=pl.UInt8))
+    return rows.with_columns(column=pl.lit(header_of[key]), order=pl.lit(FIELD_ORDER[key], dtype=pl.UInt8))
 
 
 def _with_problem(rows: pl.DataFrame, key: str, header_of: dict[str, str], text: str) -> pl.DataFrame:
     return rows.with_columns(
-        problem=pl.lit(text), column=pl.lit(header_of[key]), order=pl.lit(_FIELD_ORDER[key], dtype=pl.UInt8)
+        problem=pl.lit(text), column=pl.lit(header_of[key]), order=pl.lit(FIELD_ORDER[key], dtype=pl.UInt8)
     )
 
 
@@ -685,7 +445,7 @@ def _duplicates(frame: pl.DataFrame, key: str, header_of: dict[str, str], templa
         .filter(pl.col("row") != pl.col("first"))
     )
     texts = repeated.select("row", problem=pl.format(template, pl.col("first")))
-    return texts.with_columns(column=pl.lit(header_of[key]), order=pl.lit(_FIELD_ORDER[key], dtype=pl.UInt8))
+    return texts.with_columns(column=pl.lit(header_of[key]), order=pl.lit(FIELD_ORDER[key], dtype=pl.UInt8))
 
 
 def _may_have_duplicates(values: pl.Series) -> bool:

@@ -18,10 +18,12 @@ import polars as pl
 from rapidfuzz.distance import Levenshtein
 
 from caseflow.core.cells import FORMULA_TRIGGERS
-from caseflow.matching.mynumber import CHECK_DIGIT_WEIGHTS
+from caseflow.core.mynumber import CHECK_DIGIT_WEIGHTS
+from caseflow.matching.fields import LABELS
 from caseflow.matching.normalize import address_expr, kana_columns, name_parts_expr
 
-# Field names as the result file writes them (verdict_<field>).
+# The fields compared with the registry (keys of caseflow.matching.fields.EXTRACT_FIELDS), as the
+# result file writes them (verdict_<field>).
 FIELDS = ("name", "name_kana", "birth_date", "sex", "address")
 
 MATCH, NOTATION, MINOR, MISMATCH, MISSING = "match", "notation", "minor", "mismatch", "missing"
@@ -48,7 +50,7 @@ def prepare_registry(registry: pl.DataFrame) -> pl.DataFrame:
     """Registry facts keyed by My Number, ready to join (done once per registry extract)."""
     return registry.select(
         pl.col("my_number").str.to_integer(strict=False).cast(pl.Int64).alias("_key"),
-        *[pl.col(c).alias(f"reg_{c}") for c in ("name", "name_kana", "birth_date", "sex", "address")],
+        *[pl.col(c).alias(f"reg_{c}") for c in FIELDS],
         reg_found=pl.lit(True),
     )
 
@@ -380,11 +382,8 @@ def rules() -> list[Rule]:
 
 OTHER_RECORD_NOTE = "同じ個人番号が、別の人の記録にも登録されています。"
 
-_LABELS = {"name": "氏名", "name_kana": "カナ氏名", "birth_date": "生年月日", "sex": "性別", "address": "住所"}
-
-
 def _listed_text(fields: list[str]) -> str:
-    return "・".join(_LABELS[f] for f in fields)
+    return "・".join(LABELS[f] for f in fields)
 
 
 def _coded(verdicts: dict[str, tuple[str, ...]], texts) -> pl.Expr:

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import polars as pl
 
-DATA = Path(__file__).parent / "data"
+from caseflow.core.japanese import HYPHENS
 
-# Every dash-like character seen in agency files (after NFKC, full-width forms are ASCII).
-HYPHENS = "‐‑‒–—―−－ｰ─━﹣⁃"
+DATA = Path(__file__).parent / "data"
 
 PREFECTURES = (
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",

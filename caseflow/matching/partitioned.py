@@ -27,12 +27,12 @@ from pathlib import Path
 import polars as pl
 
 from caseflow.matching.extracts import (
-    _DUPLICATE_RECORD_ID,
+    DUPLICATE_RECORD_ID,
     ROW_COLUMN,
     ExtractRefused,
     Problem,
-    _map_headers,
     extract_from_strings,
+    map_headers,
     read_extract,
 )
 from caseflow.matching.grading import grade, repeated, reused_keys, shared_accounts, write_result
@@ -46,6 +46,7 @@ BYTES_PER_PARTITION = 80 * 1024**2
 _FULL_WIDTH_DIGITS = dict(zip("０１２３４５６７８９", "0123456789", strict=True))
 
 Progress = Callable[[int, int, str], None]
+Graded = Callable[[pl.DataFrame], None]
 
 
 RECORDS_LABEL = "業務データ"
@@ -69,11 +70,16 @@ class GradeSummary:
 
 
 def grade_files(records: Path, registry: Path, out: Path, *, partitions: int | None = None,
-                workdir: Path | None = None, progress: Progress | None = None) -> GradeSummary:
+                workdir: Path | None = None, progress: Progress | None = None,
+                on_graded: Graded | None = None) -> GradeSummary:
     """Grade the RECORDS file against the REGISTRY file and write the result table to ``out``.
 
     ``partitions``: None decides by size; 1 grades in memory; more splits both files.
-    Raises FilesRefused with every problem found in each file (rows as in the original files).
+    ``on_graded(frame)`` receives each graded frame (the whole file, or one partition) with
+    both sides' facts, once its rows are written: an inspection opens its cases from them.
+    Raises FilesRefused with every problem found in each file (rows as in the original files);
+    then ``on_graded`` may have been called for partitions graded before a later one was refused,
+    so the caller keeps nothing of it (it rolls back).
     """
     started = time.perf_counter()
     records, registry, out = Path(records), Path(registry), Path(out)
@@ -84,10 +90,11 @@ def grade_files(records: Path, registry: Path, out: Path, *, partitions: int | N
         partitions = 1  # an Excel sheet holds at most 1,048,576 rows: memory is enough
     tmp_out = out.with_name(f".{out.name}.partial")
     try:
+        graded = on_graded or (lambda _frame: None)
         if partitions == 1:
-            summary = _grade_in_memory(records, registry, tmp_out)
+            summary = _grade_in_memory(records, registry, tmp_out, graded)
         else:
-            summary = _grade_in_partitions(records, registry, tmp_out, partitions, workdir, progress)
+            summary = _grade_in_partitions(records, registry, tmp_out, partitions, workdir, progress, graded)
         os.replace(tmp_out, out)
     finally:
         tmp_out.unlink(missing_ok=True)
@@ -106,7 +113,7 @@ def _count(summary: GradeSummary, graded: pl.DataFrame) -> None:
         summary.counts[grade_] = summary.counts.get(grade_, 0) + n
 
 
-def _grade_in_memory(records: Path, registry: Path, out: Path) -> GradeSummary:
+def _grade_in_memory(records: Path, registry: Path, out: Path, on_graded: Graded) -> GradeSummary:
     # Both files at once: much of reading is single-threaded work on one column at a time.
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {label: pool.submit(read_extract, path, kind=kind)
@@ -123,6 +130,7 @@ def _grade_in_memory(records: Path, registry: Path, out: Path) -> GradeSummary:
     summary = GradeSummary()
     _count(summary, graded)
     write_result(graded, out)
+    on_graded(graded)
     return summary
 
 
@@ -130,7 +138,7 @@ def _grade_in_memory(records: Path, registry: Path, out: Path) -> GradeSummary:
 
 
 def _grade_in_partitions(records: Path, registry: Path, out: Path, partitions: int,
-                         workdir: Path | None, progress: Progress | None) -> GradeSummary:
+                         workdir: Path | None, progress: Progress | None, on_graded: Graded) -> GradeSummary:
     report = progress or (lambda done, total, message: None)
     work = Path(tempfile.mkdtemp(prefix="caseflow-grade-", dir=workdir))
     try:
@@ -169,6 +177,7 @@ def _grade_in_partitions(records: Path, registry: Path, out: Path, partitions: i
                 _count(summary, graded)
                 write_result(graded, sink, header=header)
                 header = False
+                on_graded(graded)
         for label, found in ((RECORDS_LABEL, problems), (REGISTRY_LABEL, registry_problems)):
             if found:
                 found.sort(key=lambda p: (p.row, p.column))
@@ -203,7 +212,7 @@ def _columns(path: Path, kind: str) -> dict[str, str]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         first = fh.readline()
     headers = [h.strip().strip('"') for h in first.rstrip("\r\n").split(",")]
-    indices = _map_headers(headers, kind)
+    indices = map_headers(headers, kind)
     return {key: headers[index] for key, index in indices.items()}
 
 
@@ -297,7 +306,7 @@ def _cross_record(files: list[Path], columns: dict[str, str]) -> _Cross:
         first = ids.group_by("record_id").agg(pl.col(ROW_COLUMN).min().alias("first"))
         for row_number, first_row in ids.join(first, on="record_id").filter(pl.col(ROW_COLUMN) != pl.col("first")) \
                 .select(ROW_COLUMN, "first").iter_rows():
-            problems.append(Problem(row_number, columns["record_id"], _DUPLICATE_RECORD_ID.format(first_row)))
+            problems.append(Problem(row_number, columns["record_id"], DUPLICATE_RECORD_ID.format(first_row)))
     for key in ("bank_account", "business_key", "name", "address"):
         if key not in candidates.columns:
             candidates = candidates.with_columns(pl.lit(None, dtype=pl.String).alias(key))

@@ -2,7 +2,7 @@
 
 Every table — per program, per agency within a program, causes, A/B/C — and every snapshot
 is built from these grains, so the figures agree wherever they are shown. What a user may
-see is decided here, by the same rule as the case list (``caseflow.cases.access``).
+see is decided here, by the access policy's ``report.view`` (``caseflow.policy``), the case list's rule.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from dataclasses import asdict, dataclass, fields
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from caseflow.cases.access import may_see, sees_all_cases, visible_clause
 from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import OUTCOMES, Cause, ViewedOnPortal
 from caseflow.inspections.models import BatchStatus, InspectionBatch
 from caseflow.organizations.models import Organization, Program
+from caseflow.policy import Owned, Permission, clause, may, unrestricted
 from caseflow.reports.estimate import Estimate, expected_remaining
 from caseflow.reports.tables import Line, total
-from caseflow.users.models import Role, User
+from caseflow.users.models import User
 
 DECIDED = OUTCOMES["errors"] + OUTCOMES["dismissed"]
 
@@ -80,7 +80,7 @@ def _count(condition) -> sa.ColumnElement[int]:
 
 def _scope(user: User | None, agency_id, program_id) -> sa.ColumnElement[bool]:
     """What ``user`` may see; None is the national scope of the server itself (CLI, snapshots)."""
-    return sa.true() if user is None else visible_clause(user, agency_id=agency_id, program_id=program_id)
+    return sa.true() if user is None else clause(user, Permission.REPORT_VIEW, owner=agency_id, program=program_id)
 
 
 def live_grains(session: Session, user: User | None) -> list[Grain]:
@@ -153,11 +153,11 @@ def live_causes(session: Session, user: User | None) -> list[CauseCount]:
 
 def visible_grains(user: User, grains: list[Grain]) -> list[Grain]:
     """The part of stored grains (a snapshot) that ``user`` may see."""
-    return [g for g in grains if may_see(user, agency_id=g.agency_id, ministry_id=g.ministry_id)]
+    return [g for g in grains if may(user, Permission.REPORT_VIEW, Owned(g.agency_id, g.ministry_id))]
 
 
 def visible_causes(user: User, causes: list[CauseCount]) -> list[CauseCount]:
-    return [c for c in causes if may_see(user, agency_id=c.agency_id, ministry_id=c.ministry_id)]
+    return [c for c in causes if may(user, Permission.REPORT_VIEW, Owned(c.agency_id, c.ministry_id))]
 
 
 def programs_in_scope(session: Session, user: User | None, grains: list[Grain]) -> list[Program]:
@@ -165,11 +165,11 @@ def programs_in_scope(session: Session, user: User | None, grains: list[Grain]) 
     Digital Agency is responsible for (a program with nothing inspected yet shows as 0)."""
     ids = {g.program_id for g in grains}
     stmt = sa.select(Program).order_by(Program.id)
-    if user is None or sees_all_cases(user):
+    if user is None or unrestricted(user, Permission.REPORT_VIEW):
         return session.scalars(stmt).all()
     condition = Program.id.in_(ids) if ids else sa.false()
-    if user.has_role(Role.MINISTRY_OFFICER):
-        condition = sa.or_(condition, Program.ministry_id == user.organization_id)
+    # The programs themselves the user oversees (none for an agency's staff: no program is theirs).
+    condition = sa.or_(condition, clause(user, Permission.REPORT_VIEW, Program))
     return session.scalars(stmt.where(condition)).all()
 
 

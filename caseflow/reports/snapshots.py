@@ -9,13 +9,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from caseflow.errors import DomainError, NotFound, PermissionDenied
+from caseflow.errors import DomainError, NotFound
+from caseflow.policy import Permission, require
 from caseflow.reports.figures import CauseCount, Grain, live_causes, live_grains
 from caseflow.reports.models import ReportSnapshot
-from caseflow.users.models import Role, User
-
-# Snapshots hold the national figures, so only those who see them all take one.
-TAKERS = (Role.DIGITAL_AGENCY_OFFICER, Role.ADMINISTRATOR)
+from caseflow.users.models import User
 
 
 def month_end(day: dt.date) -> dt.date:
@@ -37,8 +35,8 @@ def take_snapshot(session: Session, actor: User | None, period: dt.date, *, toda
     A month has one snapshot, taken from its last day on; once taken it is never changed.
     ``actor`` None is the server's command line.
     """
-    if actor is not None and not actor.has_role(*TAKERS):
-        raise PermissionDenied("月末の集計はデジタル庁職員またはシステム管理者が確定します。")
+    if actor is not None:
+        require(actor, Permission.REPORT_SNAPSHOT)
     period = month_end(period)
     if today < period:
         raise DomainError(f"{period.year}年{period.month}月の集計は月末（{period.day}日）から確定できます。")

@@ -6,26 +6,22 @@ import datetime as dt
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from caseflow.cases.access import STAFF_ROLES, visible_clause
 from caseflow.core.japanese import today_jst
+from caseflow.core.pages import action
 from caseflow.core.params import parse_id
-from caseflow.core.views import commit_or_flash
 from caseflow.extensions import db
 from caseflow.inspections.models import InspectionBatch
+from caseflow.policy import Permission, Scope, clause, may, scopes, unrestricted
 from caseflow.reports import figures, published, snapshots, tables
-from caseflow.reports.snapshots import TAKERS
-from caseflow.users.models import Role
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-REPORTERS = (*STAFF_ROLES, Role.MINISTRY_OFFICER, Role.DIGITAL_AGENCY_OFFICER)
-
 
 def _check_reporter() -> None:
-    if not current_user.has_role(*REPORTERS):
+    if not may(current_user, Permission.REPORT_VIEW):
         abort(403)
 
 
@@ -35,9 +31,10 @@ def case_link(**params) -> str | None:
 
 
 def _scope_label() -> str:
-    if current_user.has_role(Role.DIGITAL_AGENCY_OFFICER):
+    """The range of the figures shown, as the viewer's rights make it."""
+    if unrestricted(current_user, Permission.REPORT_VIEW):
         return "全国"
-    if current_user.has_role(Role.MINISTRY_OFFICER):
+    if Scope.PROGRAM in scopes(current_user, Permission.REPORT_VIEW):
         return f"{current_user.organization.name}所管の事務"
     return current_user.organization.name
 
@@ -138,32 +135,26 @@ def grades():
 
 
 def _visible_batches() -> list[InspectionBatch]:
+    """The batches whose figures the viewer sees (a batch's own page is ``batch.view``: the template asks)."""
     return db.session.scalars(
         sa.select(InspectionBatch)
-        .where(visible_clause(current_user, agency_id=InspectionBatch.agency_id,
-                              program_id=InspectionBatch.program_id))
+        .where(clause(current_user, Permission.REPORT_VIEW, InspectionBatch))
         .order_by(InspectionBatch.id.desc()).limit(500)
     ).all()
 
 
 @bp.route("/snapshots", methods=["GET", "POST"])
 @login_required
+@action(back=lambda: url_for("reports.snapshot_list"))
 def snapshot_list():
     """月末の集計: frozen month ends, and taking this month's (Digital Agency, administrators)."""
     _check_reporter_or_taker()
-    may_take = current_user.has_role(*TAKERS)
+    may_take = may(current_user, Permission.REPORT_SNAPSHOT)
     if request.method == "POST":
-        taken: list = []
-
-        def action() -> str:
-            period = snapshots.parse_month(request.form.get("month", ""))
-            taken.append(snapshots.take_snapshot(db.session, current_user, period, today=today_jst()))
-            return f"{period.year}年{period.month}月末の集計を確定しました。"
-
-        commit_or_flash(action)
-        if taken:
-            return redirect(url_for("reports.snapshot", snapshot_id=taken[0].id))
-        return redirect(url_for("reports.snapshot_list"))
+        period = snapshots.parse_month(request.form.get("month", ""))
+        taken = snapshots.take_snapshot(db.session, current_user, period, today=today_jst())
+        flash(f"{period.year}年{period.month}月末の集計を確定しました。", "success")
+        return redirect(url_for("reports.snapshot", snapshot_id=taken.id))
     today = today_jst()
     last_month = today.replace(day=1) - dt.timedelta(days=1)
     return render_template("reports/snapshots.html", snapshots=snapshots.snapshots(db.session), may_take=may_take,
@@ -171,7 +162,7 @@ def snapshot_list():
 
 
 def _check_reporter_or_taker() -> None:
-    if not current_user.has_role(*REPORTERS, *TAKERS):
+    if not (may(current_user, Permission.REPORT_VIEW) or may(current_user, Permission.REPORT_SNAPSHOT)):
         abort(403)
 
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from caseflow.cases.access import STAFF_ROLES
 from caseflow.cases.models import Case
-from caseflow.cases.operations import _check_version, _flush, _record, _session, transitioned
+from caseflow.cases.operations import check_version, flush_case, record_event, session_of, transitioned
+from caseflow.core.mynumber import mask_my_numbers
 from caseflow.core.params import required_text
 from caseflow.db import utcnow
-from caseflow.errors import DomainError, NotFound, PermissionDenied
-from caseflow.matching.mynumber import mask_my_numbers
+from caseflow.errors import DomainError, NotFound
 from caseflow.organizations.models import Organization, OrganizationKind
+from caseflow.policy import Permission, clause, may, require
 from caseflow.routing.models import InboxItem, InboxKind, Referral, ReferralStatus
-from caseflow.users.models import Role, User
+from caseflow.users.models import User
 
 MAX_TEXT = 2000
 
@@ -34,20 +34,8 @@ def digital_agency(session: Session) -> Organization | None:
                            .order_by(Organization.id)).first()
 
 
-def speaks_for(actor: User, organization: Organization) -> bool:
-    """Whether ``actor`` acts for ``organization`` in routing: its staff, ministry or Digital Agency officers."""
-    if actor.organization_id != organization.id:
-        return False
-    roles = {
-        OrganizationKind.LINKING_AGENCY: STAFF_ROLES,
-        OrganizationKind.MINISTRY: (Role.MINISTRY_OFFICER,),
-        OrganizationKind.DIGITAL_AGENCY: (*STAFF_ROLES, Role.DIGITAL_AGENCY_OFFICER),
-    }[organization.kind]
-    return actor.has_role(*roles)
-
-
 def open_referral(case: Case) -> Referral | None:
-    return _session(case).scalars(sa.select(Referral).where(Referral.case_id == case.id,
+    return session_of(case).scalars(sa.select(Referral).where(Referral.case_id == case.id,
                                                             Referral.status == ReferralStatus.OPEN)).first()
 
 
@@ -57,9 +45,9 @@ def referrals_of(session: Session, case: Case) -> list[Referral]:
 
 def referral_targets(case: Case, actor: User) -> list[Organization]:
     """Where ``actor`` may refer the case now (empty when they may not refer it)."""
-    session = _session(case)
+    session = session_of(case)
     holder = case.holder or case.agency
-    if not speaks_for(actor, holder) or open_referral(case) is not None:
+    if not may(actor, Permission.REFERRAL_SEND, holder) or open_referral(case) is not None:
         return []
     candidates = [case.agency, case.program.ministry, digital_agency(session)]
     seen, targets = set(), []
@@ -78,24 +66,23 @@ def refer_case(actor: User, case: Case, *, to: Organization, question: str | Non
     The holder refers: the linking agency to the program's ministry or the Digital Agency;
     a ministry or the Digital Agency back to the agency (差戻し) or on to the other.
     """
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     holder = case.holder or case.agency
-    if not speaks_for(actor, holder):
-        raise PermissionDenied("照会は、案件を現在保有している機関の職員のみが行えます。")
+    require(actor, Permission.REFERRAL_SEND, holder)
     if open_referral(case) is not None:
         raise DomainError("回答待ちの照会があります。回答が戻ってから照会してください。")
     if to.id not in {organization.id for organization in referral_targets(case, actor)}:
         raise DomainError("照会先は、この事務の所管省庁、デジタル庁、または紐付け実施機関から選んでください。")
     question = _text(question, "照会の内容を入力してください。")
-    session = _session(case)
+    session = session_of(case)
     referral = Referral(case=case, from_organization_id=holder.id, to_organization_id=to.id,
                         question=question, asked_by_id=actor.id)
     session.add(referral)
     case.holder_id = to.id if to.id != case.agency_id else None
     session.flush()
-    _record(case, actor, "refer", question, referral_id=referral.id, to=to.name)
+    record_event(case, actor, "refer", question, referral_id=referral.id, to=to.name)
     _deliver(session, to, case, InboxKind.REFERRAL, f"{holder.name}から照会がありました：{_short(question)}")
-    _flush(case)
+    flush_case(case)
     return referral
 
 
@@ -103,28 +90,25 @@ def answer_referral(actor: User, referral: Referral, *, answer: str | None,
                     expected_version: int | None = None) -> None:
     """Answer an open referral; the case returns to the organisation that asked."""
     case = referral.case
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     if referral.status is not ReferralStatus.OPEN:
         raise DomainError("この照会には既に回答しています。")
-    if not speaks_for(actor, referral.to_organization):
-        raise PermissionDenied("照会への回答は、照会を受けた機関の職員のみが行えます。")
+    require(actor, Permission.REFERRAL_ANSWER, referral)
     referral.answer = _text(answer, "回答の内容を入力してください。")
     referral.status = ReferralStatus.ANSWERED
     referral.answered_by_id = actor.id
     referral.answered_at = utcnow()
     back = referral.from_organization
     case.holder_id = back.id if back.id != case.agency_id else None
-    _record(case, actor, "answer_referral", referral.answer, referral_id=referral.id, to=back.name)
-    _deliver(_session(case), back, case, InboxKind.ANSWER,
+    record_event(case, actor, "answer_referral", referral.answer, referral_id=referral.id, to=back.name)
+    _deliver(session_of(case), back, case, InboxKind.ANSWER,
              f"{referral.to_organization.name}から照会への回答がありました：{_short(referral.answer)}")
-    _flush(case)
+    flush_case(case)
 
 
 def get_visible_referral(session: Session, actor: User, referral_id: int) -> Referral:
-    from caseflow.cases.access import visible_cases_clause
-
     referral = session.scalars(sa.select(Referral).join(Referral.case)
-                               .where(Referral.id == referral_id, visible_cases_clause(actor))).one_or_none()
+                               .where(Referral.id == referral_id, clause(actor, Permission.CASE_VIEW))).one_or_none()
     if referral is None:
         raise NotFound("照会が見つかりません。")
     return referral
@@ -148,7 +132,7 @@ def _share_confirmed(case: Case, *, trigger: str, actor: User, **_) -> None:
     """A confirmed error goes at once to the program's ministry and to the Digital Agency."""
     if trigger != "confirm":
         return
-    session = _session(case)
+    session = session_of(case)
     message = f"{case.agency.name}が紐付け誤りを確定しました（{case.program.name}）。"
     recipients = [case.program.ministry, digital_agency(session)]
     for organization in {o.id: o for o in recipients if o is not None and o.id != case.agency_id}.values():
@@ -157,10 +141,8 @@ def _share_confirmed(case: Case, *, trigger: str, actor: User, **_) -> None:
 
 def inbox(session: Session, actor: User, *, unread_only: bool = False, limit: int = 200) -> list[InboxItem]:
     """The actor's organisation's inbox, newest first (only cases the actor may see)."""
-    from caseflow.cases.access import visible_cases_clause
-
     stmt = (sa.select(InboxItem).join(InboxItem.case)
-            .where(InboxItem.organization_id == actor.organization_id, visible_cases_clause(actor))
+            .where(clause(actor, Permission.INBOX_READ), clause(actor, Permission.CASE_VIEW))
             .order_by(InboxItem.id.desc()).limit(limit))
     if unread_only:
         stmt = stmt.where(InboxItem.read_at.is_(None))
@@ -168,11 +150,9 @@ def inbox(session: Session, actor: User, *, unread_only: bool = False, limit: in
 
 
 def unread_count(session: Session, actor: User) -> int:
-    from caseflow.cases.access import visible_cases_clause
-
     return session.scalar(sa.select(sa.func.count(InboxItem.id)).join(InboxItem.case)
-                          .where(InboxItem.organization_id == actor.organization_id,
-                                 InboxItem.read_at.is_(None), visible_cases_clause(actor))) or 0
+                          .where(clause(actor, Permission.INBOX_READ), InboxItem.read_at.is_(None),
+                                 clause(actor, Permission.CASE_VIEW))) or 0
 
 
 def mark_read(session: Session, actor: User, item_ids: list[int] | None = None) -> int:
@@ -181,11 +161,9 @@ def mark_read(session: Session, actor: User, item_ids: list[int] | None = None) 
     The same items as ``inbox`` shows: an item about a case the actor may not see stays unread
     for those who may.
     """
-    from caseflow.cases.access import visible_cases_clause
-
-    stmt = (sa.update(InboxItem).where(InboxItem.organization_id == actor.organization_id,
-                                       InboxItem.read_at.is_(None),
-                                       InboxItem.case_id.in_(sa.select(Case.id).where(visible_cases_clause(actor))))
+    stmt = (sa.update(InboxItem).where(clause(actor, Permission.INBOX_READ), InboxItem.read_at.is_(None),
+                                       InboxItem.case_id.in_(sa.select(Case.id).where(
+                                           clause(actor, Permission.CASE_VIEW))))
             .values(read_at=utcnow(), read_by_id=actor.id))
     if item_ids is not None:
         stmt = stmt.where(InboxItem.id.in_(item_ids))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from caseflow.cases import forms
 from caseflow.cases.access import get_visible_case
+from caseflow.core.pages import Done, action
 from caseflow.core.params import parse_id
-from caseflow.core.views import commit_or_flash
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization
@@ -25,40 +25,36 @@ def _inbox_badge() -> dict:
     return {"inbox_unread": lambda: operations.unread_count(db.session, current_user)}
 
 
-def _back_to_case(case_id: int, action) -> object:
-    commit_or_flash(action)
-    return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="routing"))
+def _routing_of_case(case_id: int) -> str:
+    return url_for("cases.case_detail", case_id=case_id, _anchor="routing")
+
+
+def _routing_of_referral(referral_id: int) -> str:
+    return _routing_of_case(operations.get_visible_referral(db.session, current_user, referral_id).case_id)
 
 
 @bp.route("/cases/<int:case_id>/referrals", methods=["POST"])
 @login_required
+@action(back=_routing_of_case)
 def refer(case_id: int):
     case = get_visible_case(db.session, case_id, current_user)
-
-    def action() -> str:
-        target_id = request.form.get("to", "")
-        target = db.session.get(Organization, number) if (number := parse_id(target_id)) else None
-        if target is None:
-            raise DomainError("照会先を選択してください。")
-        operations.refer_case(current_user, case, to=target, question=request.form.get("question"),
-                              expected_version=forms.version(request.form))
-        return f"{target.name}に照会しました。回答が戻るまで、案件は{target.name}が保有します。"
-
-    return _back_to_case(case_id, action)
+    target_id = request.form.get("to", "")
+    target = db.session.get(Organization, number) if (number := parse_id(target_id)) else None
+    if target is None:
+        raise DomainError("照会先を選択してください。")
+    operations.refer_case(current_user, case, to=target, question=request.form.get("question"),
+                          expected_version=forms.version(request.form))
+    return Done(f"{target.name}に照会しました。回答が戻るまで、案件は{target.name}が保有します。")
 
 
 @bp.route("/referrals/<int:referral_id>/answer", methods=["POST"])
 @login_required
+@action(back=_routing_of_referral)
 def answer(referral_id: int):
     referral = operations.get_visible_referral(db.session, current_user, referral_id)
-    case_id = referral.case_id
-
-    def action() -> str:
-        operations.answer_referral(current_user, referral, answer=request.form.get("answer"),
-                                   expected_version=forms.version(request.form))
-        return f"回答しました。案件は{referral.from_organization.name}に戻りました。"
-
-    return _back_to_case(case_id, action)
+    operations.answer_referral(current_user, referral, answer=request.form.get("answer"),
+                               expected_version=forms.version(request.form))
+    return Done(f"回答しました。案件は{referral.from_organization.name}に戻りました。")
 
 
 @bp.route("/inbox")
@@ -72,9 +68,8 @@ def inbox():
 
 @bp.route("/inbox/read", methods=["POST"])
 @login_required
+@action(back=lambda: url_for("routing.inbox"))
 def mark_read():
     ids = [number for value in request.form.getlist("item") if (number := parse_id(value))]
     count = operations.mark_read(db.session, current_user, ids or None)
-    db.session.commit()
-    flash(f"{count}件を既読にしました。", "success")
-    return redirect(url_for("routing.inbox"))
+    return Done(f"{count}件を既読にしました。")

@@ -11,8 +11,9 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from caseflow.db import utcnow
-from caseflow.errors import DomainError, PermissionDenied
+from caseflow.errors import DomainError
 from caseflow.organizations.models import Organization
+from caseflow.policy import Permission, require
 from caseflow.users import totp
 from caseflow.users.models import Role, User, UserRole, new_session_token
 from caseflow.users.passwords import PasswordRejected, check_password
@@ -188,8 +189,8 @@ def reset_second_factor(session: Session, user: User, actor: User | None = None)
 
     ``actor`` is an administrator, or None from the command line.
     """
-    if actor is not None and not actor.has_role(Role.ADMINISTRATOR):
-        raise PermissionDenied("確認コードの再設定はシステム管理者が行います。")
+    if actor is not None:
+        require(actor, Permission.USER_RESET_SECOND_FACTOR)
     user.totp_secret = None
     user.totp_confirmed_at = None
     user.totp_last_step = None

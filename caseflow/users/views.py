@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from caseflow.api.errors import is_api_request
+from caseflow.core.json_errors import is_api_request
+from caseflow.core.pages import action
 from caseflow.core.params import parse_id
 from caseflow.db import utcnow
 from caseflow.errors import DomainError
@@ -98,7 +99,6 @@ def _renew_session() -> None:
 
 def _complete_login(user: User, next_url: str | None, message: str | None = None):
     login_succeeded(db.session, user)
-    db.session.commit()
     _renew_session()
     login_user(user)
     session[LOGIN_AT] = session[SEEN_AT] = int(time.time())
@@ -149,13 +149,13 @@ def _session_lifetime():
 
 @bp.route("/login", methods=["GET", "POST"])
 @login_limit
+@action()
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("cases.my_queue"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.session, form.login.data.strip(), form.password.data)
-        db.session.commit()  # a failure is counted towards the lock-out
+        user = authenticate(db.session, form.login.data.strip(), form.password.data)  # a failure counts, committed
         if user is None:
             flash(FAILED_LOGIN, "error")
             return render_template("auth/login.html", form=form), 401
@@ -182,6 +182,7 @@ def _code_refused(user: User):
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @login_limit
+@action()
 def second_factor():
     if current_user.is_authenticated:
         return redirect(url_for("cases.my_queue"))
@@ -193,7 +194,6 @@ def second_factor():
     form = CodeForm()
     if form.validate_on_submit():
         accepted = verify_second_factor(db.session, user, form.code.data)
-        db.session.commit()
         if accepted:
             return _complete_login(user, session.get(PENDING_NEXT))
         return _code_refused(user) or (render_template("auth/second_factor.html", form=form), 401)
@@ -202,6 +202,7 @@ def second_factor():
 
 @bp.route("/login/code/setup", methods=["GET", "POST"])
 @login_limit
+@action()
 def enrol_second_factor():
     if current_user.is_authenticated:
         return redirect(url_for("cases.my_queue"))
@@ -211,12 +212,10 @@ def enrol_second_factor():
     if user.has_second_factor:
         return redirect(url_for("auth.second_factor"))
     secret = start_second_factor_enrolment(db.session, user)
-    db.session.commit()
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
         accepted = confirm_second_factor(db.session, user, form.code.data)
-        db.session.commit()
         if accepted:
             return _complete_login(user, session.get(PENDING_NEXT),
                                    "確認コードを設定しました。次回からは、パスワードの後に確認コードを入力します。")
@@ -230,11 +229,11 @@ def enrol_second_factor():
 
 @bp.route("/logout", methods=["POST"])
 @login_required
+@action()
 def logout():
     # The cookie is kept by the browser and could have been copied: changing the token ends it
     # (and the user's sessions in other browsers).
     end_all_sessions(db.session, current_user._get_current_object())
-    db.session.commit()
     logout_user()
     _renew_session()
     flash("ログアウトしました。", "info")
@@ -243,17 +242,16 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@action()
 def password():
     user = current_user._get_current_object()
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
             change_password(db.session, user, form.current_password.data, form.new_password.data)
-        except DomainError as exc:
-            db.session.commit()  # nothing changed but the count of failures
+        except DomainError as exc:  # answered here, not refused: the count of failures is kept
             flash(exc.message, "error")
             return render_template("auth/password.html", form=form), 422
-        db.session.commit()
         # Other sessions ended with the change; this one goes on under a new cookie, with its
         # login time kept (the absolute timeout still counts from the login).
         login_at = session.get(LOGIN_AT)

@@ -10,37 +10,41 @@ from __future__ import annotations
 
 import pytest
 
-from caseflow.api.errors import API_PREFIX
+from caseflow.core.json_errors import API_PREFIX
+from caseflow.policy import Permission as P  # short: the table names each endpoint's permission
 from tests.api.conftest import bearer
 from tests.test_authorization_matrix import ACTORS, LOGGED_IN, SEES_A, STAFF_A, Route, _expected, route
 
 API_ROUTES: tuple[Route, ...] = (
     route("api.openapi_document", "GET", set(ACTORS), lambda w: f"{API_PREFIX}/openapi.json", public=True),
-    route("api.list_cases", "GET", LOGGED_IN, lambda w: f"{API_PREFIX}/cases"),
-    route("api.get_case", "GET", SEES_A, lambda w: f"{API_PREFIX}/cases/{w.verifying.id}"),
+    route("api.list_cases", "GET", LOGGED_IN, lambda w: f"{API_PREFIX}/cases", permission=P.CASE_VIEW),
+    route("api.get_case", "GET", SEES_A, lambda w: f"{API_PREFIX}/cases/{w.verifying.id}", permission=P.CASE_VIEW),
     route("api.fire_transition", "POST", STAFF_A,
           lambda w: f"{API_PREFIX}/cases/{w.detected.id}/transitions/start_verification",
-          lambda w: {"version": w.detected.version}),
+          lambda w: {"version": w.detected.version}, permission=P.CASE_ACT),
     route("api.add_comment", "POST", SEES_A, lambda w: f"{API_PREFIX}/cases/{w.verifying.id}/comments",
-          lambda w: {"comment": "確認しました。"}),
+          lambda w: {"comment": "確認しました。"}, permission=P.CASE_VIEW),
     route("api.propose_correction", "POST", STAFF_A, lambda w: f"{API_PREFIX}/cases/{w.confirmed.id}/correction",
-          lambda w: {"version": w.confirmed.version, "wrong_number_removed": True, "outcome": "unlinked"}),
+          lambda w: {"version": w.confirmed.version, "wrong_number_removed": True, "outcome": "unlinked"},
+          permission=P.CASE_ACT),
     # The pending correction was proposed by the caseworker: the supervisor is the second person.
     route("api.approve_correction", "POST", {"supervisor"},
           lambda w: f"{API_PREFIX}/cases/{w.pending.id}/correction/approve",
-          lambda w: {"version": w.pending.version}),
+          lambda w: {"version": w.pending.version}, permission=P.CORRECTION_APPROVE),
     route("api.return_correction", "POST", {"supervisor"},
           lambda w: f"{API_PREFIX}/cases/{w.pending.id}/correction/return",
-          lambda w: {"version": w.pending.version, "comment": "照会結果を添付してください。"}),
+          lambda w: {"version": w.pending.version, "comment": "照会結果を添付してください。"}, permission=P.CORRECTION_APPROVE),
     route("api.refer_case", "POST", STAFF_A, lambda w: f"{API_PREFIX}/cases/{w.verifying.id}/referrals",
-          lambda w: {"version": w.verifying.version, "to": w.ministry.id, "question": "ご確認ください。"}),
+          lambda w: {"version": w.verifying.version, "to": w.ministry.id, "question": "ご確認ください。"},
+          permission=P.REFERRAL_SEND),
     route("api.answer_referral", "POST", {"ministry"},
           lambda w: f"{API_PREFIX}/cases/{w.referral.case_id}/referrals/answer",
-          lambda w: {"version": w.referral.case.version, "answer": "確認しました。"}),
+          lambda w: {"version": w.referral.case.version, "answer": "確認しました。"}, permission=P.REFERRAL_ANSWER),
     route("api.set_viewing", "POST", STAFF_A, lambda w: f"{API_PREFIX}/cases/{w.confirmed.id}/viewing",
-          lambda w: {"version": w.confirmed.version, "suspended": not w.confirmed.viewing_suspended}),
+          lambda w: {"version": w.confirmed.version, "suspended": not w.confirmed.viewing_suspended},
+          permission=P.CASE_ACT),
     route("api.reveal_personal_facts", "POST", SEES_A, lambda w: f"{API_PREFIX}/cases/{w.verifying.id}/facts",
-          lambda w: {"purpose": "照会への回答のため"}),
+          lambda w: {"purpose": "照会への回答のため"}, permission=P.CASE_FACTS),
 )
 
 

@@ -291,7 +291,7 @@ def test_propose_then_approve_by_another_supervisor(api_as, make_case, make_user
         "code": "forbidden", "message": "訂正内容を登録した職員本人は承認できません。別の承認者が確認してください。"}
     response = api_as(caseworker)("POST", f"/api/v1/cases/{case.id}/correction/approve",
                                   {"version": body["version"]})
-    assert _error(response, 403)["message"] == "訂正の承認は、案件を保有する機関の承認者（課長級）のみが行えます。"
+    assert _error(response, 403)["message"] == "訂正の承認は、案件を保有する紐付け実施機関の承認者（課長級）のみが行えます。"
 
     second = make_user(Role.SUPERVISOR, name="承認 二郎")
     response = api_as(second)("POST", f"/api/v1/cases/{case.id}/correction/approve",

@@ -6,7 +6,7 @@ import re
 
 from openapi_spec_validator import validate
 
-from caseflow.api.errors import API_PREFIX
+from caseflow.core.json_errors import API_PREFIX
 
 _IGNORED_METHODS = {"HEAD", "OPTIONS"}  # added by Flask to every rule
 

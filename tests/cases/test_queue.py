@@ -62,7 +62,7 @@ def test_claim_refused_for_another_organisation(make_case, other_org_staff):
     _org, outsider, outside_boss = other_org_staff
     case = make_case()
     for actor in (outsider, outside_boss):
-        with pytest.raises(PermissionDenied, match="案件を保有する機関"):
+        with pytest.raises(PermissionDenied, match="案件を保有する紐付け実施機関"):
             queue.claim_case(case, actor)
     assert case.assignee_id is None
     assert _triggers(case) == ["detect"]
@@ -426,7 +426,11 @@ def test_a_saved_filter_needs_a_name_and_a_condition(session, caseworker):
         filters.save_filter(session, caseworker, name="空", query="status=&page=2")
 
 
-def test_the_list_sorts_and_saved_filter_sorts_agree():
-    from caseflow.cases.views import SORTS
+def test_saved_filters_take_the_lists_own_filters_and_sorts():
+    from caseflow.cases import listing
 
-    assert tuple(SORTS) == filters.SORT_KEYS
+    assert filters.QUERY_KEYS == (*listing.FILTER_KEYS, "sort")
+    for sort in listing.SORTS:
+        assert filters.normalize_query(f"sort={sort}") == f"sort={sort}"
+    with pytest.raises(DomainError):
+        filters.normalize_query("sort=name")

@@ -12,8 +12,8 @@ from caseflow.cases import filters as saved_filters
 from caseflow.cases import operations
 from caseflow.cases.vocabulary import CaseStatus, CorrectionOutcome
 from caseflow.core.free_text import MASKED_MESSAGE, NOTICE_HEADER, NOTICE_MASKED
+from caseflow.core.mynumber import is_valid_number
 from caseflow.extensions import db
-from caseflow.matching.mynumber import is_valid_number
 from caseflow.routing.models import InboxItem, Referral
 from caseflow.routing.operations import refer_case
 from caseflow.users.models import Role

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 from caseflow.cases.models import Case, CaseEvent
 from caseflow.cases.vocabulary import CaseStatus
+from caseflow.core.mynumber import check_digit
 from caseflow.errors import PermissionDenied
 from caseflow.extensions import db
 from caseflow.inspections.models import BatchStatus
 from caseflow.inspections.operations import batch_directory, run_inspection, start_inspection
-from caseflow.matching.mynumber import check_digit
 from caseflow.users.models import Role
 
 HEADER_EN = ["record_id", "my_number", "name", "name_kana", "birth_date", "sex", "address"]
@@ -147,9 +147,9 @@ def test_ministry_cannot_start_an_inspection(inspect, make_user, ministry):
 
 
 def test_new_cases_are_due_in_business_days(inspect):
+    from caseflow.cases.operations import CASE_DUE_BUSINESS_DAYS
     from caseflow.core.business_days import add_business_days, is_business_day
     from caseflow.core.japanese import today_jst
-    from caseflow.inspections.operations import CASE_DUE_BUSINESS_DAYS
 
     batch = inspect()
     due = {case.due_date for case in _cases(batch.id)}

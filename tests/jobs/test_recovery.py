@@ -17,7 +17,8 @@ from caseflow.db import utcnow
 from caseflow.extensions import db
 from caseflow.jobs import recovery
 from caseflow.jobs.models import Job, JobStatus
-from caseflow.jobs.queue import GAVE_UP_MESSAGE, RESUMED_MESSAGE, close_queue, huey_for
+from caseflow.jobs.queue import close_queue, huey_for, recover_interrupted_jobs
+from caseflow.jobs.recovery import GAVE_UP_MESSAGE, RESUMED_MESSAGE
 from tests.jobs.conftest import job_row, wait_for
 from tests.jobs.test_jobs import start_job
 
@@ -75,10 +76,10 @@ def test_a_job_on_another_machine_is_recovered_only_when_its_heartbeat_stops(job
     now = utcnow()
     _set(jobs_app, job_id, status=JobStatus.RUNNING, claimed_by="other-host:4242", attempts=1,
          heartbeat_at=now - dt.timedelta(minutes=1))
-    assert recovery.recover_interrupted_jobs(jobs_app) == []
+    assert recover_interrupted_jobs(jobs_app) == []
     assert job_row(jobs_app, job_id)["status"] == JobStatus.RUNNING
     _set(jobs_app, job_id, heartbeat_at=now - dt.timedelta(minutes=6))
-    assert recovery.recover_interrupted_jobs(jobs_app) == [job_id]
+    assert recover_interrupted_jobs(jobs_app) == [job_id]
     row = job_row(jobs_app, job_id)
     assert row["status"] == JobStatus.QUEUED and row["message"] == RESUMED_MESSAGE and row["claimed_by"] is None
     assert [task.args[0] for task in huey_for(jobs_app).pending()] == [job_id]
@@ -87,7 +88,7 @@ def test_a_job_on_another_machine_is_recovered_only_when_its_heartbeat_stops(job
 def test_a_job_interrupted_three_times_is_given_up(jobs_app, world):
     job_id = start_job(jobs_app, world.admin_id, "selftest", {"count": 1}, send=False)
     _set(jobs_app, job_id, status=JobStatus.RUNNING, claimed_by="other-host:4242", attempts=3, heartbeat_at=None)
-    assert recovery.recover_interrupted_jobs(jobs_app) == []
+    assert recover_interrupted_jobs(jobs_app) == []
     row = job_row(jobs_app, job_id)
     assert row["status"] == JobStatus.FAILED and row["error"] == GAVE_UP_MESSAGE
 
@@ -96,13 +97,13 @@ def test_a_waiting_job_whose_task_was_lost_is_queued_again_once(jobs_app, world)
     lost = start_job(jobs_app, world.admin_id, "selftest", {"count": 1}, send=False)
     fresh = start_job(jobs_app, world.admin_id, "selftest", {"count": 1}, send=False)
     _set(jobs_app, lost, created_at=utcnow() - dt.timedelta(minutes=2))
-    assert recovery.recover_interrupted_jobs(jobs_app) == [lost]  # the fresh one may still be on its way
-    assert recovery.recover_interrupted_jobs(jobs_app) == []  # already pending now
+    assert recover_interrupted_jobs(jobs_app) == [lost]  # the fresh one may still be on its way
+    assert recover_interrupted_jobs(jobs_app) == []  # already pending now
     assert fresh not in [task.args[0] for task in huey_for(jobs_app).pending()]
 
 
 def test_a_live_worker_on_this_machine_keeps_its_job(jobs_app, world):
     job_id = start_job(jobs_app, world.admin_id, "selftest", {"count": 1}, send=False)
     _set(jobs_app, job_id, status=JobStatus.RUNNING, claimed_by=recovery.worker_id(), attempts=1, heartbeat_at=None)
-    assert recovery.recover_interrupted_jobs(jobs_app) == []
+    assert recover_interrupted_jobs(jobs_app) == []
     assert job_row(jobs_app, job_id)["status"] == JobStatus.RUNNING

@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from caseflow.matching.extracts import EXTRACT_SCHEMA, MAX_PROBLEMS, ExtractRefused, Problem, read_extract
+from caseflow.matching.extracts import MAX_PROBLEMS, ExtractRefused, Problem, read_extract
+from caseflow.matching.fields import EXTRACT_SCHEMA
 
 HEADER = ["管理番号", "個人番号", "氏名", "カナ氏名", "生年月日", "性別", "住所"]
 NUMBER = "123456789018"  # valid check digit

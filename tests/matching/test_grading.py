@@ -11,8 +11,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from caseflow.core.mynumber import check_digit
 from caseflow.matching.grading import FIELDS, grade, result_table
-from caseflow.matching.mynumber import check_digit
 
 NUMBER = "123456789018"
 OTHER = "98765432101" + str(check_digit("98765432101"))

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from caseflow.matching.partitioned import FilesRefused, grade_files
-from caseflow.matching.synthetic import write_dataset
+from caseflow_synthetic import write_dataset
 
 
 @pytest.fixture(scope="module")

@@ -31,9 +31,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from caseflow.api.errors import API_PREFIX
 from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import CaseStatus
+from caseflow.core.json_errors import API_PREFIX
 from caseflow.extensions import db
 
 # Generated requests per operation; PostgreSQL gets a smaller run (same code, other database).

@@ -30,19 +30,14 @@ from hypothesis import strategies as st
 from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import CaseStatus
 from caseflow.core.cells import FORMULA_TRIGGERS
+from caseflow.core.mynumber import check_digit, contains_my_number
 from caseflow.extensions import db
 from caseflow.inspections.models import BatchStatus
 from caseflow.inspections.operations import batch_directory, run_inspection, start_inspection
 from caseflow.letters import operations as letters
 from caseflow.letters.models import LetterKind
-from caseflow.matching.extracts import (
-    EXTRACT_SCHEMA,
-    MAX_LENGTHS,
-    ExtractRefused,
-    extract_from_strings,
-    read_extract,
-)
-from caseflow.matching.mynumber import check_digit, contains_my_number
+from caseflow.matching.extracts import ExtractRefused, extract_from_strings, read_extract
+from caseflow.matching.fields import EXTRACT_SCHEMA, MAX_LENGTHS
 from caseflow.organizations.models import OrganizationKind, Program
 from caseflow.users.models import Role
 from tests.conftest import login

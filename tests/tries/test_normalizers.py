@@ -13,8 +13,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from caseflow.core.japanese import HYPHENS
+from caseflow.core.mynumber import contains_my_number, mask_my_numbers, normalize_number, number_problem
 from caseflow.matching import normalize
-from caseflow.matching.mynumber import contains_my_number, mask_my_numbers, normalize_number, number_problem
 
 EXAMPLES = 300
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
@@ -24,7 +25,7 @@ _PIECES = (
     list("あいうえおかがきぎゃゅょっアイウエオカガヴァィゥェォッャュョヮヵヶーｰｱｲｳｶﾞﾊﾟﾞﾟ")
     + list("〇一二三四五六七八九十百千０１２３４５６７８９0123456789")
     + ["丁目", "番地", "番", "号", "号室", "の", "大字", "字", "青森県", "東京都", "北海道", "新町", "前弥六"]
-    + list(normalize.HYPHENS) + ["-", " ", "\u3000", "\t", "\n", "\r", "\x00", "\u200b", "\ufeff"]
+    + list(HYPHENS) + ["-", " ", "\u3000", "\t", "\n", "\r", "\x00", "\u200b", "\ufeff"]
     + ["髙", "﨑", "齋", "邊", "渡辺", "山田", "太郎", "ｻﾄｳ", "サトウ", "サトオ", "さとう"]
     + ["Ⅲ", "㈱", "①", "²", "Ａ", "ａ", "゛", "゜", "¯", "カ゛"]
 )

@@ -1,4 +1,9 @@
-"""My Number (個人番号) normalisation and check digit.
+"""My Number (個人番号): check digit, normalisation, finding and masking numbers in text.
+
+One rule for the whole application (the extract reader, the case forms, the free-text guard,
+the log scrubber, the API): a number is written together, or 4-4-4 with spaces or any hyphen
+look-alike of :data:`caseflow.core.japanese.HYPHENS` (or ー) between the groups, in ASCII or
+full-width digits.
 
 Nothing here logs or echoes a number back in an error: callers show the
 messages to users and may log them.
@@ -9,9 +14,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from caseflow.core.japanese import HYPHENS
+
 # Weights of the first 11 digits in the official check-digit algorithm.
 CHECK_DIGIT_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-_SEPARATORS = re.compile(r"[\s\-‐‑–—―−－ｰー]")
+SEPARATORS = r"[\s\-" + HYPHENS + "ー]"
+"""What may stand between the digits of a number (regular-expression class): white space, "-",
+the hyphen look-alikes and ー (ｰ becomes ー under NFKC). Python's ``re`` and Polars read it alike."""
+_SEPARATOR = re.compile(SEPARATORS)
 
 
 def check_digit(first_eleven: str) -> int:
@@ -26,7 +36,7 @@ def normalize_number(raw: str | None) -> str:
     """Full-width digits to ASCII, separators and spaces removed."""
     if raw is None:
         return ""
-    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", str(raw)))
+    text = _SEPARATOR.sub("", unicodedata.normalize("NFKC", str(raw)))
     # Removing a separator can bring combining marks together (NFKC makes "¨" a space and a
     # mark): normalise again, so that normalising a normalised value changes nothing.
     return unicodedata.normalize("NFKC", text)
@@ -49,10 +59,11 @@ def number_problem(raw: str | None) -> str | None:
 
 
 def is_valid_number(raw: str | None) -> bool:
+    """True when ``raw`` is a valid My Number, as written (see :func:`number_problem`)."""
     return number_problem(raw) is None
 
 
-_NUMBER_RUN = re.compile(r"(?<![0-9])[0-9]{4}[\s\-‐‑–—―−ｰー]?[0-9]{4}[\s\-‐‑–—―−ｰー]?[0-9]{4}(?![0-9])")
+_NUMBER_RUN = re.compile(rf"(?<![0-9])[0-9]{{4}}{SEPARATORS}?[0-9]{{4}}{SEPARATORS}?[0-9]{{4}}(?![0-9])")
 
 
 def contains_my_number(value) -> bool:
@@ -77,7 +88,7 @@ def contains_my_number(value) -> bool:
 # The same runs as _NUMBER_RUN, matched on the text as written (full-width digits too), so
 # that masking leaves the rest of the text exactly as it was.
 _WRITTEN_NUMBER_RUN = re.compile(
-    r"(?<![0-9０-９])[0-9０-９]{4}[\s\-‐‑–—―−－ｰー]?[0-9０-９]{4}[\s\-‐‑–—―−－ｰー]?[0-9０-９]{4}(?![0-9０-９])")
+    rf"(?<![0-9０-９])[0-9０-９]{{4}}{SEPARATORS}?[0-9０-９]{{4}}{SEPARATORS}?[0-9０-９]{{4}}(?![0-9０-９])")
 
 
 def mask_my_numbers(text: str) -> str:

@@ -16,15 +16,18 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from caseflow.matching import synthetic
-from caseflow.matching.mynumber import check_digit, is_valid_number, number_problem
-from caseflow.matching.synthetic import NUMERAL_TOWNS, SCENARIOS, generate, scenario_counts, write_dataset
+import caseflow.matching
+import caseflow_synthetic as synthetic
+from caseflow.core.japanese import HYPHENS as HYPHEN_LOOKALIKES
+from caseflow.core.mynumber import check_digit, is_valid_number, number_problem
+from caseflow_synthetic import NUMERAL_TOWNS, SCENARIOS, generate, scenario_counts, write_dataset
+from caseflow_synthetic.__main__ import main
 
 N = 30_000
 SPACE = "\u3000"
 OWN_NUMBER = {"exact", "notation", "typo_kana", "typo_address", "date_transposed", "surname_change", "move",
               "kana_not_collected", "sex_not_collected", "shared_bank_account", "duplicate_business_key"}
-VARIANTS_FILE = Path(synthetic.__file__).parent / "data" / "kanji_variants.tsv"
+VARIANTS_FILE = Path(caseflow.matching.__file__).parent / "data" / "kanji_variants.tsv"
 KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")}
 KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
 
@@ -562,8 +565,8 @@ def test_chunked_writing_keeps_numbers_ids_and_keys_unique(tmp_path):
 
 
 def test_command_line(tmp_path, capsys):
-    assert synthetic.main(["--n", "300", "--out", str(tmp_path), "--seed", "2", "--headers", "ja",
-                           "--encoding", "cp932", "--date-style", "mixed"]) == 0
+    assert main(["--n", "300", "--out", str(tmp_path), "--seed", "2", "--headers", "ja",
+                 "--encoding", "cp932", "--date-style", "mixed"]) == 0
     out = capsys.readouterr().out
     assert "records.csv" in out and "個人番号" not in out
     assert _read(tmp_path / "records.csv", "cp932").height == 300
@@ -578,3 +581,7 @@ def test_write_dataset_rejects_bad_options(tmp_path):
         write_dataset(10, tmp_path, date_style="us")
     with pytest.raises(ValueError):
         write_dataset(10, tmp_path, chunk_size=0)
+
+
+def test_the_hyphens_written_are_hyphens_to_the_grader():
+    assert set(synthetic.HYPHENS) <= set(HYPHEN_LOOKALIKES) | {"-"}

@@ -1,7 +1,9 @@
 import pytest
 
-from caseflow.matching.mynumber import (
+from caseflow.core.japanese import HYPHENS
+from caseflow.core.mynumber import (
     check_digit,
+    contains_my_number,
     is_valid_number,
     mask_my_numbers,
     normalize_number,
@@ -52,3 +54,11 @@ def test_mask_my_numbers_masks_valid_numbers_only_and_leaves_the_rest():
     masked = mask_my_numbers(text)
     tail = "●●●●●●●●" + number[-4:]
     assert masked == f"番号 {tail}、{tail}、{tail}（ＡＢＣ）と 123456789012 と 2026-11-23"
+
+
+@pytest.mark.parametrize("separator", [*HYPHENS, "-", "ー", " ", "\u3000"])
+def test_one_set_of_separators_for_normalising_finding_and_masking(separator):
+    written = f"1234{separator}5678{separator}9018"
+    assert normalize_number(written) == "123456789018"
+    assert contains_my_number(f"番号は{written}です")
+    assert mask_my_numbers(f"番号は{written}です") == "番号は●●●●●●●●9018です"

@@ -1,7 +1,7 @@
-"""Errors of the JSON API: always {"error": {"code", "message"}}, the message in Japanese.
+"""Errors as the JSON API writes them: always {"error": {"code", "message"}}, the message in Japanese.
 
-Kept free of the API's views so that the application's own error handlers
-(caseflow.core.views) can answer JSON for /api/v1 URLs no route matched.
+In core, not in the API's area: the application's own error handlers (caseflow.core.views) answer
+JSON for any /api/v1 URL, also one that no API route matched.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import json
 
 from flask import Response, request
 
+from caseflow.core.mynumber import contains_my_number, mask_my_numbers
 from caseflow.errors import DomainError
-from caseflow.matching.mynumber import contains_my_number, mask_my_numbers
 
 API_PREFIX = "/api/v1"
 

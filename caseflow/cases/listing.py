@@ -1,0 +1,177 @@
+"""The case list's read side, written once: filters, sort orders, access and paging.
+
+The case list pages, the JSON API's ``GET /cases`` and saved filters (保存した絞り込み) all read
+the list through this module: a filter or a sort order added here is offered, checked and
+applied everywhere at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from caseflow.cases.access import visible_cases_clause
+from caseflow.cases.models import Case
+from caseflow.cases.queue import overdue_clause
+from caseflow.cases.vocabulary import OPEN_STATUSES, OUTCOMES, CaseStatus, Cause, Grade, ViewedOnPortal
+from caseflow.core.params import MAX_ID, parse_id
+from caseflow.errors import DomainError
+from caseflow.users.models import User
+
+SORTS: dict[str, tuple] = {
+    "due": (Case.due_date.asc().nulls_last(), Case.id.asc()),
+    "-due": (Case.due_date.desc().nulls_last(), Case.id.desc()),
+    "detected": (Case.detected_at.asc(), Case.id.asc()),
+    "-detected": (Case.detected_at.desc(), Case.id.desc()),
+}
+DEFAULT_SORT = "due"
+SORT_MESSAGE = "「sort」は due、-due、detected、-detected のいずれかで指定してください。"
+
+
+class BadFilter(DomainError):
+    """A filter value the list does not know (the API answers 400 with the message; pages a 400 page)."""
+
+    status_code = 400
+    code = "invalid_request"
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter of the case list: how its value is read, what it selects, how the API describes it."""
+
+    key: str
+    description: str  # the API's parameter description (Japanese)
+    schema: dict  # the API's parameter schema (OpenAPI)
+    read: Callable[[str], object]  # the value as typed; raises BadFilter
+    where: Callable[[object, User, dt.date], sa.ColumnElement[bool]]
+
+
+def _choice(key: str, enum_cls) -> Callable[[str], object]:
+    def read(value: str):
+        try:
+            return enum_cls(value)
+        except ValueError:
+            raise BadFilter(f"「{key}」の値が選択肢にありません。") from None
+
+    return read
+
+
+def _id(key: str) -> Callable[[str], int]:
+    def read(value: str) -> int:
+        number = parse_id(value)
+        if number is None:
+            raise BadFilter(f"「{key}」は1以上{MAX_ID}以下の整数で指定してください。")
+        return number
+
+    return read
+
+
+def _one_of(key: str, values: Mapping[str, object]) -> Callable[[str], object]:
+    def read(value: str):
+        if value not in values:
+            raise BadFilter(f"「{key}」の値が選択肢にありません。")
+        return values[value]
+
+    return read
+
+
+def _assignee(value: str) -> str | int:
+    return value if value in ("me", "none") else _id("assignee")(value)
+
+
+def _assignee_where(value, user: User, _today) -> sa.ColumnElement[bool]:
+    if value == "me":
+        return Case.assignee_id == user.id
+    if value == "none":
+        return Case.assignee_id.is_(None)
+    return Case.assignee_id == value
+
+
+def _cause(value: str):
+    return None if value == "none" else _choice("cause", Cause)(value)
+
+
+def _enum_schema(enum_cls) -> dict:
+    return {"type": "string", "enum": [member.value for member in enum_cls]}
+
+
+_INTEGER = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+# In the order a saved filter writes them.
+FILTERS: tuple[Filter, ...] = (
+    Filter("status", "状態", _enum_schema(CaseStatus), _choice("status", CaseStatus),
+           lambda value, _user, _today: Case.status == value),
+    Filter("grade", "判定", _enum_schema(Grade), _choice("grade", Grade),
+           lambda value, _user, _today: Case.grade == value),
+    Filter("program", "事務の id", _INTEGER, _id("program"), lambda value, _user, _today: Case.program_id == value),
+    Filter("assignee", "担当者：me（自分）、none（未割当）、または職員の id",
+           {"type": "string", "pattern": r"^(me|none|[0-9]+)$"}, _assignee, _assignee_where),
+    Filter("batch", "点検番号", _INTEGER, _id("batch"), lambda value, _user, _today: Case.batch_id == value),
+    Filter("overdue", "1：期限を過ぎた未完了の案件だけ", {"type": "string", "enum": ["1"]},
+           _one_of("overdue", {"1": True}), lambda _value, _user, today: overdue_clause(today)),
+    # The filters a report's figure links with (/reports): the list then shows the cases behind it.
+    Filter("agency", "紐付け実施機関の id", _INTEGER, _id("agency"), lambda value, _user, _today: Case.agency_id == value),
+    Filter("outcome", "結果の区分：errors（紐付け誤り）、resolved（解消済み）、unverified（未確認）、dismissed（誤りなし）",
+           {"type": "string", "enum": list(OUTCOMES)}, _one_of("outcome", OUTCOMES),
+           lambda value, _user, _today: Case.status.in_(value)),
+    Filter("viewed", "yes：マイナポータルで閲覧された案件だけ", {"type": "string", "enum": ["yes"]},
+           _one_of("viewed", {"yes": ViewedOnPortal.YES}), lambda value, _user, _today: Case.viewed_on_portal == value),
+    Filter("cause", "主な原因（none：原因未入力）", {"type": "string", "enum": ["none", *(c.value for c in Cause)]}, _cause,
+           lambda value, _user, _today: Case.cause.is_(None) if value is None else Case.cause == value),
+)
+FILTER_KEYS = tuple(f.key for f in FILTERS)
+_BY_KEY = {f.key: f for f in FILTERS}
+
+
+def read_filters(args: Mapping[str, str]) -> dict[str, object]:
+    """The filters given in ``args`` (empty values ignored), read and checked; BadFilter names the first wrong one."""
+    return {f.key: f.read(args[f.key]) for f in FILTERS if args.get(f.key)}
+
+
+def read_sort(value: str | None) -> str:
+    """A sort key; BadFilter when unknown (an empty value is the default)."""
+    if not value:
+        return DEFAULT_SORT
+    if value not in SORTS:
+        raise BadFilter(SORT_MESSAGE)
+    return value
+
+
+def case_query(user: User, filters: Mapping[str, object], *, today: dt.date, mine: bool = False) -> sa.Select:
+    """The cases ``user`` may see that match ``filters`` (from ``read_filters``); ``mine``: their open queue."""
+    stmt = sa.select(Case).where(visible_cases_clause(user))
+    if mine:
+        stmt = stmt.where(Case.assignee_id == user.id, Case.status.in_(OPEN_STATUSES))
+    for key, value in filters.items():
+        stmt = stmt.where(_BY_KEY[key].where(value, user, today))
+    return stmt
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a case list."""
+
+    cases: list[Case]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(math.ceil(self.total / self.per_page), 1)
+
+
+def page_of(session: Session, stmt: sa.Select, *, sort: str, page: int, per_page: int,
+            clamp: bool = False) -> Page:
+    """The ``page``-th page of ``stmt`` in ``sort`` order, with the total; ``clamp``: a page past the
+    end gives the last page (the pages), not an empty one (the API)."""
+    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    if clamp:
+        page = min(max(page, 1), max(math.ceil(total / per_page), 1))
+    cases = list(session.scalars(stmt.order_by(*SORTS[sort]).limit(per_page).offset((page - 1) * per_page)))
+    return Page(cases, total, page, per_page)

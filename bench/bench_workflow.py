@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from caseflow import create_app
-from caseflow.cases import operations
+from caseflow.cases import kernel, operations
 from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import FieldVerdict, Grade, Sex
 from caseflow.cli import alembic_config
@@ -58,7 +58,7 @@ def main() -> None:
                              roles={Role.CASEWORKER}, password="bench-password")
         started = time.perf_counter()
         for i in range(args.cases):
-            operations.open_case(
+            kernel.open_case(
                 session, program=program, agency=agency, source_record_id=f"B{i:07d}",
                 registered_number=_number(10_000_000_000 + i), grade=Grade.B if i % 3 else Grade.C,
                 record_name="山田　太郎", record_kana="ヤマダ　タロウ", record_birth_date=dt.date(1970, 3, 2),

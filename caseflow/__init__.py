@@ -55,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
         register_template_helpers,
     )
     from caseflow.dashboards.views import bp as dashboards_bp
+    from caseflow.evidence.views import bp as evidence_bp
     from caseflow.inspections.views import bp as inspections_bp
     from caseflow.jobs.views import bp as jobs_bp
     from caseflow.letters.views import bp as letters_bp
@@ -73,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(evidence_bp)
     register_error_handlers(app)
     register_input_checks(app)
     register_template_helpers(app)

@@ -4,7 +4,8 @@ import caseflow.cases.machine  # noqa: F401,E402  (status invariants are registe
 from caseflow.api.models import ApiToken  # noqa: F401
 from caseflow.audit.models import AccessChainHead, AccessRecord  # noqa: F401
 from caseflow.cases.filters import SavedFilter  # noqa: F401
-from caseflow.cases.models import Case, CaseEvent, Correction  # noqa: F401
+from caseflow.cases.models import Case, CaseEvent, Correction, Dismissal  # noqa: F401
+from caseflow.evidence.models import Evidence  # noqa: F401
 from caseflow.inspections.models import InspectionBatch  # noqa: F401
 from caseflow.jobs.models import Job  # noqa: F401
 from caseflow.letters.models import DocumentNumberSequence, Letter, PrintRun, PrintRunLetter  # noqa: F401

@@ -13,7 +13,7 @@ all of them. The one rule answers every question asked about it:
 Templates ask the same question: ``may('letter.print')`` (``register_template_global``).
 Adding a permission is one entry in ``RULES``; giving a role a permission is one ``Grant`` in it
 (a new role: its member in ``caseflow.users.models.Role``, then its grants here).
-State rules (the proposer does not approve, a case referred out keeps its status, only the
+State rules (the proposer does not approve their own proposal, a case referred out keeps its status, only the
 assignee releases a case …) are not permissions: they stay with the operations that check them.
 """
 
@@ -40,7 +40,7 @@ class Permission(enum.StrEnum):
     CASE_FACTS = "case.facts"
     CASE_ACT = "case.act"
     CASE_SUPERVISE = "case.supervise"
-    CORRECTION_APPROVE = "correction.approve"
+    DECISION_APPROVE = "decision.approve"
     NUMBER_REVEAL = "number.reveal"
     LETTER_ISSUE = "letter.issue"
     LETTER_PRINT = "letter.print"
@@ -173,7 +173,9 @@ RULES: dict[Permission, Rule] = {
     Permission.CASE_FACTS: Rule("本人の情報の閲覧", Case, (grant(STAFF, Scope.OWN), grant(ANYONE, Scope.REFERRED))),
     Permission.CASE_ACT: Rule("この操作", Case, (grant(STAFF, Scope.OWN),)),
     Permission.CASE_SUPERVISE: Rule("担当者の変更", Case, (grant({Role.SUPERVISOR}, Scope.OWN),)),
-    Permission.CORRECTION_APPROVE: Rule("訂正の承認", Case, (grant({Role.SUPERVISOR}, Scope.OWN),)),
+    # The second person of a decision: approving or returning a correction or a dismissal, reopening a
+    # confirmation (the proposer never decides their own proposal: caseflow.cases.machine).
+    Permission.DECISION_APPROVE: Rule("訂正内容・誤りなしの判断の承認", Case, (grant({Role.SUPERVISOR}, Scope.OWN),)),
     Permission.NUMBER_REVEAL: Rule("個人番号の全桁の表示", Case, (grant(STAFF, Scope.OWN),)),
     Permission.LETTER_ISSUE: Rule("通知文書の取扱い", Case, (grant(STAFF, Scope.OWN),)),
     Permission.LETTER_PRINT: Rule("印刷", PrintRun, (grant(STAFF, Scope.OWN),)),

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
 
 from caseflow import ROOT
-from caseflow.cases import operations
+from caseflow.cases import kernel, operations
 from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import (
     CaseStatus,
@@ -28,14 +28,22 @@ from caseflow.cases.vocabulary import (
     DismissReason,
     FieldVerdict,
     Grade,
+    IdentityMethod,
     NotificationMethod,
+    Party,
     Sex,
     ViewedOnPortal,
 )
 from caseflow.core.japanese import today_jst
 from caseflow.core.mynumber import check_digit
 from caseflow.letters import operations as letter_operations
-from caseflow.organizations.models import Organization, OrganizationKind, Program
+from caseflow.organizations.models import (
+    CorrectionKind,
+    Organization,
+    OrganizationCategory,
+    OrganizationKind,
+    Program,
+)
 from caseflow.users.models import Role, User
 from caseflow.users.operations import create_user
 
@@ -82,11 +90,17 @@ def load_reference(session: Session, summary: SeedSummary | None = None) -> Seed
             summary.existing["organizations"] += 1
         org.name = row["name"]
         org.kind = OrganizationKind(row["kind"])
+        org.category = OrganizationCategory(row["category"]) if row["category"] else None
         org.prefecture = row["prefecture"] or None
     session.flush()
     by_name = {o.name: o for o in orgs.values()}
     programs = {p.name: p for p in session.scalars(sa.select(Program))}
-    codes = {row["program_name"]: row["code"] for row in _rows("program_codes.csv")}
+    code_rows = _rows("program_codes.csv")
+    codes = {row["program_name"]: row["code"] for row in code_rows}
+    # Whether the number's holder gets a notice of their own (every program but 公金受取口座).
+    holder_notices = {row["program_name"]: row["holder_notice"] == "yes" for row in code_rows}
+    # Which facts each program holds, which kinds of organisation link it, how it is corrected.
+    profiles = {row["code"]: row for row in _rows("program_profiles.csv")}
     for row in _rows("programs_2023_inspection.csv"):
         ministry = by_name[row["responsible_ministry"]]
         program = programs.get(row["program_name"])
@@ -98,6 +112,11 @@ def load_reference(session: Session, summary: SeedSummary | None = None) -> Seed
             summary.existing["programs"] += 1
         program.ministry_id = ministry.id
         program.code = codes[row["program_name"]]
+        program.holder_notice = holder_notices[row["program_name"]]
+        profile = profiles[program.code]
+        program.facts_held = profile["facts"].split()
+        program.linking_categories = profile["linking"].split()
+        program.correction_kind = CorrectionKind(profile["correction"])
     session.flush()
     # The 2023 published figures, as aggregate data for the reports (replaced if loaded before).
     from caseflow.reports.published import import_published
@@ -214,6 +233,7 @@ def _scenario(rng: random.Random, people: dict, agency_code: str) -> dict:
     verdicts = {f: FieldVerdict.MATCH.value for f in record}
     kind = rng.choices(["typo", "surname", "move", "family", "other", "birth"], [3, 2, 2, 2, 2, 1])[0]
     registry = dict(record)
+    registry_postal = person["postal"]
     if kind == "typo":
         registry["kana"] = person["kana"].replace("ウ", "ー", 1) if "ウ" in person["kana"] else person["kana"] + "ー"
         registry["address"] = f"{person['town']}{_kanji_numeral(person['block'])}番地{person['lot']}"
@@ -228,6 +248,7 @@ def _scenario(rng: random.Random, people: dict, agency_code: str) -> dict:
     elif kind == "move":
         other = _person(rng, people, agency_code)
         registry["address"] = other["address"]
+        registry_postal = other["postal"]
         verdicts.update(address=FieldVerdict.MISMATCH.value)
         grade, reason = Grade.B, "住所のみ異なります（転居の未届の可能性）。"
     elif kind == "family":
@@ -246,12 +267,15 @@ def _scenario(rng: random.Random, people: dict, agency_code: str) -> dict:
     else:
         other = _person(rng, people, agency_code)
         registry = {k: other[k] for k in ("name", "kana", "birth_date", "sex", "address")}
+        registry_postal = other["postal"]
         verdicts = {f: FieldVerdict.MISMATCH.value for f in record}
         if other["sex"] is person["sex"]:
             verdicts["sex"] = FieldVerdict.MATCH.value
         grade, reason = Grade.C, "氏名と生年月日がいずれも異なります（別人の番号の可能性）。"
     return {"record": record, "registry": registry, "verdicts": verdicts, "grade": grade,
-            "reason": reason, "kind": kind}
+            "reason": reason, "kind": kind,
+            # each party's postal code, of the town of their address (Japan Post's, checked on entry)
+            "postal": {Party.RECORD_PERSON: person["postal"], Party.NUMBER_HOLDER: registry_postal}}
 
 
 def _staff(session: Session, org: Organization) -> tuple[User, User]:
@@ -290,7 +314,7 @@ def _load_demo_cases(session: Session, summary: SeedSummary) -> None:
             continue
         agency = orgs[agency_code]
         record, registry = scenario["record"], scenario["registry"]
-        case = operations.open_case(
+        case = kernel.open_case(
             session,
             program=programs[program_name], agency=agency, source_record_id=record_id,
             registered_number=number,
@@ -299,8 +323,8 @@ def _load_demo_cases(session: Session, summary: SeedSummary) -> None:
             **{f"record_{k}": v for k, v in record.items()},
             **{f"registry_{k}": v for k, v in registry.items()},
         )
-        postal_code = f"{DEMO_POSTAL_PREFIX.get(agency_code, '030')}-{rng.randint(0, 9999):04d}"
-        _drive(case, target, _staff(session, agency), scenario["kind"], cause, viewed, linked_number, postal_code,
+        rng.randint(0, 9999)  # once a made-up postal code: still drawn, so that the demo cases stay the same
+        _drive(case, target, _staff(session, agency), scenario["kind"], cause, viewed, linked_number, scenario["postal"],
                issue_letter=letters_issued[agency_code] < DEMO_LETTERS_PER_AGENCY)
         if case.status is CaseStatus.NOTIFIED and letters_issued[agency_code] < DEMO_LETTERS_PER_AGENCY:
             letters_issued[agency_code] += 1
@@ -310,15 +334,17 @@ def _load_demo_cases(session: Session, summary: SeedSummary) -> None:
 
 # Demo letters are rendered for real (WeasyPrint); a few per organisation make a print run.
 DEMO_LETTERS_PER_AGENCY = 4
-DEMO_POSTAL_PREFIX = {"022012": "030", "022021": "036", "020001": "039", "digital": "038"}
 
 
 def _drive(case: Case, target: CaseStatus, staff: tuple[User, User], kind: str, cause: Cause,
-           viewed: ViewedOnPortal, linked_number: str, postal_code: str, *, issue_letter: bool) -> None:
+           viewed: ViewedOnPortal, linked_number: str, postal_codes: dict[Party, str], *,
+           issue_letter: bool) -> None:
     """Take a new case to ``target`` through the real operations, as staff would.
 
-    A corrected case gets its recipient (the person of the business record); with
-    ``issue_letter`` a notified one is notified by an issued letter, otherwise recorded as mailed.
+    A corrected case gets a recipient for each party its letters are for, from that party's own
+    facts (the record's person's from the extract, the holder's from the registry); with
+    ``issue_letter`` a notified one is notified by the letters it calls for, each to its kind's
+    party, otherwise recorded as mailed.
     """
     caseworker, supervisor = staff
     if target is CaseStatus.DETECTED:
@@ -327,30 +353,46 @@ def _drive(case: Case, target: CaseStatus, staff: tuple[User, User], kind: str, 
     if target is CaseStatus.VERIFYING:
         return
     if target is CaseStatus.FALSE:
+        # Proposed by the caseworker with a reason the verdicts allow, approved by the supervisor.
         reason = {"surname": DismissReason.SURNAME_CHANGE, "move": DismissReason.UNREPORTED_MOVE,
-                  "typo": DismissReason.NOTATION_DIFFERENCE}.get(kind, DismissReason.OWN_DATA_ENTRY_ERROR)
-        operations.dismiss_case(case, caseworker, dismiss_reason=reason,
-                                comment="住民票の写しと申請書を照合し、本人の番号であることを確認。")
+                  "typo": DismissReason.NOTATION_DIFFERENCE, "birth": DismissReason.OWN_DATA_ENTRY_ERROR,
+                  }.get(kind, DismissReason.OTHER)
+        operations.propose_dismissal(
+            case, caseworker, dismiss_reason=reason,
+            dismiss_reason_other="業務データに世帯員の氏名・生年月日を誤って入力していた（番号は本人のもの）"
+            if reason is DismissReason.OTHER else None,
+            comment="住民票の写しと申請書を照合し、本人の番号であることを確認。")
+        operations.approve_dismissal(case, supervisor, comment="照合結果と確認の経緯を確認しました。")
         return
     operations.confirm_case(case, caseworker, cause=cause, viewed_on_portal=viewed,
                             viewed_what="受給者証の情報" if viewed is ViewedOnPortal.YES else None,
-                            viewing_suspended=True, comment="本人に電話で確認し、別人の番号と判明。")
+                            viewing_suspended=True, identity_method=IdentityMethod.ASKED_THE_PERSON,
+                            identity_verified_on=today_jst(), comment="本人に電話で確認し、別人の番号と判明。")
     if target is CaseStatus.CONFIRMED:
         return
-    outcome = CorrectionOutcome.LINKED if kind != "other" else CorrectionOutcome.UNLINKED
-    operations.propose_correction(case, caseworker, wrong_number_removed=True, outcome=outcome,
-                                  linked_number=linked_number if outcome is CorrectionOutcome.LINKED else None,
-                                  query_facts=4, query_matches=1 if outcome is CorrectionOutcome.LINKED else 3,
-                                  note="基本4情報で住基照会し、1人に特定。" if outcome is CorrectionOutcome.LINKED else
-                                  "基本4情報での照会で複数人が該当したため、本人特定まで紐付けを保留。")
+    if case.program.correction_kind is CorrectionKind.ACCOUNT_DELETION:
+        operations.propose_correction(case, caseworker, wrong_number_removed=True,
+                                      outcome=CorrectionOutcome.ACCOUNT_DELETED,
+                                      note="誤って登録された口座を削除し、番号の保有者に再登録を依頼。")
+    else:
+        outcome = CorrectionOutcome.LINKED if kind != "other" else CorrectionOutcome.UNLINKED
+        facts = 4 if case.record_sex is not None else 3
+        operations.propose_correction(case, caseworker, wrong_number_removed=True, outcome=outcome,
+                                      linked_number=linked_number if outcome is CorrectionOutcome.LINKED else None,
+                                      query_facts=facts, query_matches=1 if outcome is CorrectionOutcome.LINKED else 3,
+                                      note="住基照会で1人に特定。" if outcome is CorrectionOutcome.LINKED else
+                                      "住基照会で複数人が該当したため、本人特定まで紐付けを保留。")
     operations.approve_correction(case, supervisor, comment="照会結果を確認しました。")
-    letter_operations.set_recipient(case, caseworker, name=case.record_name, postal_code=postal_code,
-                                    address=case.record_address)
+    kinds = letter_operations.letter_kinds_for(case)
+    for party in [party for party in Party if any(letter_kind.party is party for letter_kind in kinds)]:
+        facts = letter_operations.party_facts(case, party)
+        letter_operations.set_recipient(case, caseworker, party=party, name=facts["name"],
+                                        postal_code=postal_codes[party], address=facts["address"])
     if target is CaseStatus.CORRECTED:
         return
     if issue_letter:
-        kind = letter_operations.letter_kinds_for(case)[0]
-        letter_operations.issue_letter(object_session(case), caseworker, case, kind)
+        for letter_kind in letter_operations.required_letter_kinds(case):
+            letter_operations.issue_letter(object_session(case), caseworker, case, letter_kind)
         return
     operations.notify_case(case, caseworker, notified_on=today_jst(),
                            notification_method=NotificationMethod.MAIL)

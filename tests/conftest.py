@@ -13,14 +13,16 @@ from flask import g, has_app_context
 from flask.testing import FlaskClient
 
 from caseflow import create_app
-from caseflow.cases import operations
+from caseflow.cases import kernel, operations
 from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import (
     CaseStatus,
     Cause,
     CorrectionOutcome,
+    DismissReason,
     FieldVerdict,
     Grade,
+    IdentityMethod,
     NotificationMethod,
     Sex,
     ViewedOnPortal,
@@ -209,7 +211,7 @@ def make_case(app, agency, program, caseworker, supervisor):
 
     def make(status: CaseStatus = CaseStatus.DETECTED, *, agency_: Organization | None = None,
              program_: Program | None = None, staff: tuple[User, User] | None = None,
-             pending_correction: bool = False, **fields) -> Case:
+             pending_correction: bool = False, pending_dismissal: bool = False, **fields) -> Case:
         n = next(_seq)
         worker, boss = staff or (caseworker, supervisor)
         values = dict(
@@ -226,34 +228,43 @@ def make_case(app, agency, program, caseworker, supervisor):
             due_date=dt.date.today() + dt.timedelta(days=10),
         )
         values.update(fields)
-        case = operations.open_case(db.session, **values)
-        drive(case, status, worker, boss, pending_correction=pending_correction)
+        case = kernel.open_case(db.session, **values)
+        drive(case, status, worker, boss, pending_correction=pending_correction, pending_dismissal=pending_dismissal)
         return case
 
     return make
 
 
-def drive(case: Case, target: CaseStatus, worker: User, boss: User, *, pending_correction: bool = False) -> None:
+# How identity was verified, for confirmations made by the factories and tests.
+IDENTITY = {"identity_method": IdentityMethod.RESIDENT_RECORD, "identity_verified_on": dt.date(2025, 1, 6)}
+
+
+def drive(case: Case, target: CaseStatus, worker: User, boss: User, *, pending_correction: bool = False,
+          pending_dismissal: bool = False) -> None:
     path = {
         CaseStatus.DETECTED: [],
         CaseStatus.VERIFYING: ["start"],
         CaseStatus.CONFIRMED: ["start", "confirm"],
-        CaseStatus.FALSE: ["start", "dismiss"],
+        CaseStatus.FALSE: ["start", "propose_dismissal", "approve_dismissal"],
         CaseStatus.CORRECTED: ["start", "confirm", "propose", "approve"],
         CaseStatus.NOTIFIED: ["start", "confirm", "propose", "approve", "notify"],
     }[target]
     if pending_correction:
         path = path + ["propose"]
+    if pending_dismissal:
+        path = path + ["propose_dismissal"]
     for step in path:
         if step == "start":
             operations.start_verification(case, worker)
         elif step == "confirm":
             operations.confirm_case(case, worker, cause=Cause.FAMILY_MEMBER_NUMBER,
-                                    viewed_on_portal=ViewedOnPortal.NO)
-        elif step == "dismiss":
-            from caseflow.cases.vocabulary import DismissReason
-
-            operations.dismiss_case(case, worker, dismiss_reason=DismissReason.SURNAME_CHANGE)
+                                    viewed_on_portal=ViewedOnPortal.NO, **IDENTITY)
+        elif step == "propose_dismissal":
+            # "Other" with its text fits any verdicts (the factories' default case differs in name and birth date).
+            operations.propose_dismissal(case, worker, dismiss_reason=DismissReason.OTHER,
+                                         dismiss_reason_other="本人に確認し、番号は本人のものと判明")
+        elif step == "approve_dismissal":
+            operations.approve_dismissal(case, boss)
         elif step == "propose":
             operations.propose_correction(case, worker, wrong_number_removed=True,
                                           outcome=CorrectionOutcome.UNLINKED)

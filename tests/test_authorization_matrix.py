@@ -16,6 +16,7 @@ every permission of the policy is named by a route here or in the API's matrix
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -24,8 +25,9 @@ import pytest
 from caseflow.api.operations import issue_token
 from caseflow.cases import operations as case_operations
 from caseflow.cases.filters import save_filter
-from caseflow.cases.vocabulary import CaseStatus, CorrectionOutcome
+from caseflow.cases.vocabulary import CaseStatus, CorrectionOutcome, Party
 from caseflow.core.japanese import today_jst
+from caseflow.evidence.operations import add_evidence
 from caseflow.extensions import db
 from caseflow.inspections.models import BatchStatus, InspectionBatch
 from caseflow.inspections.operations import batch_directory
@@ -100,13 +102,37 @@ ROUTES: tuple[Route, ...] = (
           lambda w: {"version": w.confirmed.version, "wrong_number_removed": "1", "outcome": "unlinked"},
           permission=P.CASE_ACT),
     route("cases.return_correction", "POST", {"supervisor"}, lambda w: f"/cases/{w.pending.id}/correction/return",
-          lambda w: {"version": w.pending.version, "comment": "照会結果を添付してください。"}, permission=P.CORRECTION_APPROVE),
+          lambda w: {"version": w.pending.version, "comment": "照会結果を添付してください。"}, permission=P.DECISION_APPROVE),
+    # Only the proposer withdraws (the pending correction and dismissal are the caseworker's).
+    route("cases.withdraw_correction", "POST", {"caseworker"}, lambda w: f"/cases/{w.pending.id}/correction/withdraw",
+          lambda w: {"version": w.pending.version, "comment": "登録し直します。"}, permission=P.CASE_ACT),
+    route("cases.propose_dismissal", "POST", STAFF_A, lambda w: f"/cases/{w.verifying.id}/dismissal",
+          lambda w: {"version": w.verifying.version, "dismiss_reason": "other", "dismiss_reason_other": "本人と確認"},
+          permission=P.CASE_ACT),
+    route("cases.fire_transition", "POST", {"supervisor"},
+          lambda w: f"/cases/{w.pending_dismissal.id}/transitions/dismiss",
+          lambda w: {"version": w.pending_dismissal.version}, variant="approve dismissal",
+          permission=P.DECISION_APPROVE),
+    route("cases.return_dismissal", "POST", {"supervisor"}, lambda w: f"/cases/{w.pending_dismissal.id}/dismissal/return",
+          lambda w: {"version": w.pending_dismissal.version, "comment": "経緯を記入してください。"},
+          permission=P.DECISION_APPROVE),
+    route("cases.withdraw_dismissal", "POST", {"caseworker"},
+          lambda w: f"/cases/{w.pending_dismissal.id}/dismissal/withdraw",
+          lambda w: {"version": w.pending_dismissal.version, "comment": "確認し直します。"}, permission=P.CASE_ACT),
+    route("cases.amend_viewed", "POST", STAFF_A, lambda w: f"/cases/{w.confirmed.id}/viewed",
+          lambda w: {"version": w.confirmed.version, "viewed_on_portal": "yes", "viewed_what": "資格情報",
+                     "comment": "アクセスログで確認"}, permission=P.CASE_ACT),
+    route("cases.amend_cause", "POST", STAFF_A, lambda w: f"/cases/{w.confirmed.id}/cause",
+          lambda w: {"version": w.confirmed.version, "cause": "two_fact_query", "comment": "照会記録で確認"},
+          permission=P.CASE_ACT),
     route("cases.set_viewing", "POST", STAFF_A, lambda w: f"/cases/{w.confirmed.id}/viewing",
           lambda w: {"version": w.confirmed.version, "suspended": "0" if w.confirmed.viewing_suspended else "1"},
           permission=P.CASE_ACT),
     route("letters.set_recipient", "POST", STAFF_A, lambda w: f"/cases/{w.corrected.id}/recipient",
-          lambda w: {"version": w.corrected.version, "recipient_name": "山田　太郎",
+          lambda w: {"version": w.corrected.version, "party": "number_holder", "recipient_name": "山田　次郎",
                      "recipient_postal_code": "030-0801", "recipient_address": "青森県青森市新町一丁目1番1号"},
+          permission=P.LETTER_ISSUE),
+    route("letters.postal_code", "GET", AGENCY_STAFF, lambda w: "/letters/postal-codes/0300801",
           permission=P.LETTER_ISSUE),
     route("letters.preview", "GET", STAFF_A, lambda w: f"/cases/{w.corrected.id}/letters/preview?kind=apology",
           permission=P.LETTER_ISSUE),
@@ -118,6 +144,9 @@ ROUTES: tuple[Route, ...] = (
           permission=P.LETTER_ISSUE),
     route("letters.returned", "POST", STAFF_A, lambda w: f"/letters/{w.letter.id}/returned",
           lambda w: {"reason": "unknown_address", "returned_on": today_jst().isoformat()}, permission=P.LETTER_ISSUE),
+    route("evidence.upload", "POST", STAFF_A, lambda w: f"/cases/{w.confirmed.id}/evidence",
+          lambda w: {"file": (io.BytesIO(b"%PDF-1.7 scan"), "scan.pdf")}, permission=P.CASE_ACT),
+    route("evidence.download", "GET", STAFF_A, lambda w: f"/evidence/{w.evidence.id}", permission=P.CASE_FACTS),
     route("letters.runs", "GET", AGENCY_STAFF, lambda w: "/letters/runs", permission=P.LETTER_PRINT),
     route("letters.runs", "POST", AGENCY_STAFF, lambda w: "/letters/runs", lambda w: {"program": "", "kind": ""},
           permission=P.LETTER_PRINT),
@@ -210,18 +239,21 @@ def world(app, make_org, make_user, make_case, agency, ministry, program, casewo
     world.detected = make_case(CaseStatus.DETECTED)
     world.saved_filter = save_filter(db.session, caseworker, name="自分の検出", query="status=detected")
     world.verifying = make_case(CaseStatus.VERIFYING)
+    world.pending_dismissal = make_case(CaseStatus.VERIFYING, pending_dismissal=True)
     world.confirmed = make_case(CaseStatus.CONFIRMED)
     world.pending = make_case(CaseStatus.CONFIRMED)
     case_operations.propose_correction(world.pending, caseworker, wrong_number_removed=True,
                                        outcome=CorrectionOutcome.UNLINKED)
+    world.evidence = add_evidence(db.session, caseworker, world.confirmed, filename="住民票.pdf", data=b"%PDF-1.7 a")
     world.corrected = make_case(CaseStatus.CORRECTED)
-    letter_operations.set_recipient(world.corrected, caseworker, name="山田　太郎", postal_code="030-0801",
-                                    address="青森県青森市新町一丁目1番1号")
+    letter_operations.set_recipient(world.corrected, caseworker, party=Party.RECORD_PERSON, name="山田　太郎",
+                                    postal_code="030-0801", address="青森県青森市新町一丁目1番1号")
     referred = make_case(CaseStatus.VERIFYING)
     world.referral = routing.refer_case(caseworker, referred, to=ministry, question="ご確認ください。")
     # A letter and a built print run, made directly: rendering is not what this test is about.
     notified = make_case(CaseStatus.NOTIFIED)
-    world.letter = Letter(case=notified, organization_id=agency.id, kind=LetterKind.APOLOGY, fiscal_year=2026,
+    world.letter = Letter(case=notified, organization_id=agency.id, kind=LetterKind.APOLOGY,
+                          party=Party.RECORD_PERSON, fiscal_year=2026,
                           serial=900, document_number="テ市民第900号", issued_on=today_jst(), issued_by_id=caseworker.id,
                           snapshot={}, pdf=b"%PDF-1.7 test", sha256="0" * 64, pages=1, postal_code="030-0801")
     db.session.add(world.letter)

@@ -137,7 +137,7 @@ def test_the_case_rules_read_as_before(world):
         (role,) = user.roles
         own = user.organization_id == case.agency_id
         assert policy.may(user, Permission.CASE_ACT, case) == (own and role in policy.STAFF)
-        assert policy.may(user, Permission.CORRECTION_APPROVE, case) == (own and role is Role.SUPERVISOR)
+        assert policy.may(user, Permission.DECISION_APPROVE, case) == (own and role is Role.SUPERVISOR)
         assert policy.may(user, Permission.CASE_VIEW, case) == (
             (own and role in policy.STAFF) or role is Role.DIGITAL_AGENCY_OFFICER
             or (role is Role.MINISTRY_OFFICER and user.organization_id == case.program.ministry_id))
@@ -152,7 +152,7 @@ def test_a_refusal_names_the_organisation_and_the_roles(world):
     with pytest.raises(PermissionDenied) as refused:
         policy.require(outsider, Permission.CASE_ACT, world.rows[Case][0])
     assert refused.value.message == "この操作は、案件を保有する紐付け実施機関の担当職員または承認者のみが行えます。"
-    assert policy.refusal(Permission.CORRECTION_APPROVE, action="訂正の差戻し") == (
+    assert policy.refusal(Permission.DECISION_APPROVE, action="訂正の差戻し") == (
         "訂正の差戻しは、案件を保有する紐付け実施機関の承認者（課長級）のみが行えます。")
     assert policy.refusal(Permission.REPORT_SNAPSHOT) == (
         "月末の集計の確定は、デジタル庁職員またはシステム管理者のみが行えます。")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 # blueprint is registered: Flask refuses routes added to a blueprint after that.
 ENDPOINT_MODULES: tuple[str, ...] = (
     "caseflow.api.cases",
+    "caseflow.api.decisions",
     "caseflow.routing.api",
 )
 

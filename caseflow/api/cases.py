@@ -1,4 +1,5 @@
-"""Case endpoints of the JSON API: list, get, transitions, comments, correction, viewing.
+"""Case endpoints of the JSON API: list, get, transitions, comments, dismissal and correction
+proposals (propose, approve, return, withdraw), amendments (viewed, cause), viewing.
 
 Each one loads the case through caseflow.cases.access (another organisation's
 case is "not found") and acts through caseflow.cases.operations, as the case
@@ -19,7 +20,7 @@ from caseflow.api.views import Body, Field, api_route, as_form
 from caseflow.cases import forms, listing, operations
 from caseflow.cases.access import get_visible_case
 from caseflow.cases.machine import SPECS
-from caseflow.cases.models import Case, CaseEvent, Correction, mask_number
+from caseflow.cases.models import Case, CaseEvent, Correction, Dismissal, mask_number
 from caseflow.cases.vocabulary import (
     FACT_FIELDS,
     CaseStatus,
@@ -29,12 +30,15 @@ from caseflow.cases.vocabulary import (
     DismissReason,
     FieldVerdict,
     Grade,
+    IdentityMethod,
     NotificationMethod,
+    ProposalStatus,
     Sex,
     ViewedOnPortal,
 )
 from caseflow.core.japanese import today_jst
 from caseflow.core.json_errors import invalid_request
+from caseflow.core.limits import PURPOSE_MAX, REASON_MAX, TEXT_MAX
 from caseflow.core.params import MAX_ID, parse_id
 from caseflow.errors import NotFound
 from caseflow.extensions import db
@@ -45,7 +49,7 @@ from caseflow.users.models import User
 MAX_PER_PAGE = 200
 
 # Actions a case may list in allowed_actions (caseflow.cases.operations.available_actions).
-ACTIONS = (*SPECS, "propose_correction", "return_correction", "set_viewing")
+ACTIONS = (*SPECS, *operations.OTHER_ACTIONS)
 
 
 # --- what a case looks like ------------------------------------------------------------------
@@ -90,6 +94,17 @@ def _facts(case: Case, side: str) -> dict:
 _HIDDEN_FACTS = {"name": None, "kana": None, "birth_date": None, "sex": None, "address": None}
 
 
+def _decision(proposal: Correction | Dismissal) -> dict:
+    """Who proposed it, who decided (approved, returned, or the proposer who withdrew it), when, why."""
+    return {
+        "proposed_by": _user(proposal.proposed_by),
+        "proposed_at": proposal.proposed_at.isoformat(),
+        "decided_by": _user(proposal.decided_by),
+        "decided_at": proposal.decided_at.isoformat() if proposal.decided_at else None,
+        "decision_comment": proposal.decision_comment,
+    }
+
+
 def _correction(correction: Correction) -> dict:
     return {
         "id": correction.id,
@@ -99,12 +114,20 @@ def _correction(correction: Correction) -> dict:
         # The right person's number: masked like the wrong one.
         "masked_linked_number": mask_number(correction.linked_number) or None,
         "note": correction.note,
-        "proposed_by": _user(correction.proposed_by),
-        "proposed_at": correction.proposed_at.isoformat(),
-        "decided_by": _user(correction.decided_by),
-        "decided_at": correction.decided_at.isoformat() if correction.decided_at else None,
-        "decision_comment": correction.decision_comment,
+        **_decision(correction),
     }
+
+
+def _dismissal(dismissal: Dismissal) -> dict:
+    return {"id": dismissal.id, "status": dismissal.status.value, "reason": dismissal.reason.value,
+            "reason_other": dismissal.reason_other, "note": dismissal.note, **_decision(dismissal)}
+
+
+def _identity_verification(case: Case) -> dict | None:
+    if case.identity_method is None:
+        return None
+    return {"method": case.identity_method.value, "method_other": case.identity_method_other,
+            "verified_on": _date(case.identity_verified_on), "verified_by": _user(case.identity_verified_by)}
 
 
 def _event(event: CaseEvent) -> dict:
@@ -167,6 +190,8 @@ def case_document(case: Case, actor: User, *, facts_revealed: bool = False) -> d
         "dismiss_reason_other": case.dismiss_reason_other,
         "notified_on": _date(case.notified_on),
         "notification_method": _value(case.notification_method),
+        "identity_verification": _identity_verification(case),
+        "dismissals": [_dismissal(d) for d in case.dismissals],
         "corrections": [_correction(c) for c in case.corrections],
         "events": [_event(e) for e in events],
         "allowed_actions": operations.available_actions(case, actor),
@@ -230,6 +255,14 @@ CASE_SUMMARY_PROPERTIES = {
 }
 CASE_SUMMARY = register_schema("CaseSummary", _object(CASE_SUMMARY_PROPERTIES, "一覧に表示する案件"))
 
+DECISION_PROPERTIES = {
+    "proposed_by": USER,
+    "proposed_at": _DATETIME,
+    "decided_by": {**nullable(USER), "description": "承認・差戻しをした承認者、または取り下げた登録者本人"},
+    "decided_at": {"type": ["string", "null"], "format": "date-time"},
+    "decision_comment": {**_TEXT, "description": "承認のコメント、差戻し・取下げの理由"},
+}
+
 CORRECTION = register_schema("Correction", _object({
     "id": {"type": "integer"},
     "status": enum_schema(CorrectionStatus),
@@ -237,12 +270,24 @@ CORRECTION = register_schema("Correction", _object({
     "outcome": enum_schema(CorrectionOutcome),
     "masked_linked_number": {**_TEXT, "description": "紐付けた正しい個人番号（下4桁のみ）"},
     "note": _TEXT,
-    "proposed_by": USER,
-    "proposed_at": _DATETIME,
-    "decided_by": nullable(USER),
-    "decided_at": {"type": ["string", "null"], "format": "date-time"},
-    "decision_comment": _TEXT,
-}, "訂正内容（承認者が承認または差戻し）"))
+    **DECISION_PROPERTIES,
+}, "訂正内容（承認者が承認または差戻し、登録者が取下げ）"))
+
+DISMISSAL = register_schema("Dismissal", _object({
+    "id": {"type": "integer"},
+    "status": enum_schema(ProposalStatus),
+    "reason": enum_schema(DismissReason, "誤りではないと判断した理由"),
+    "reason_other": _TEXT,
+    "note": {**_TEXT, "description": "確認の経緯"},
+    **DECISION_PROPERTIES,
+}, "誤りなしの判断（承認者が承認すると案件は誤りなしに。差戻し、登録者の取下げもある）"))
+
+IDENTITY_VERIFICATION = register_schema("IdentityVerification", _object({
+    "method": enum_schema(IdentityMethod, "本人確認の方法"),
+    "method_other": {**_TEXT, "description": "方法が other のときの内容"},
+    "verified_on": {"type": "string", "format": "date", "description": "本人確認をした日"},
+    "verified_by": {**nullable(USER), "description": "本人確認をして誤りと確定した職員"},
+}, "紐付け誤りと確定したときの本人確認"))
 
 CASE_EVENT = register_schema("CaseEvent", _object({
     "id": {"type": "integer"},
@@ -276,6 +321,8 @@ CASE = register_schema("Case", _object(CASE_SUMMARY_PROPERTIES | {
     "dismiss_reason_other": _TEXT,
     "notified_on": _DATE,
     "notification_method": nullable(enum_schema(NotificationMethod, "通知の方法")),
+    "identity_verification": {**nullable(IDENTITY_VERIFICATION), "description": "本人確認（誤り確定のとき）"},
+    "dismissals": {"type": "array", "items": DISMISSAL, "description": "誤りなしの判断（古い順）"},
     "corrections": {"type": "array", "items": CORRECTION},
     "events": {"type": "array", "items": CASE_EVENT, "description": "経過（古い順）"},
     "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(ACTIONS)},
@@ -351,39 +398,43 @@ def get_case(actor: User, case_id: int) -> dict:
     return case_document(visible_case(case_id, actor), actor)
 
 
-def _version_field() -> Field:
+def version_field() -> Field:
+    """The ``version`` every action sends: the case as the client last read it."""
     return Field("version", "integer", "取得した案件の version。その後に他の職員が更新していれば 409", required=True)
 
 
 _TRANSITION_DESCRIPTION = """\
 状態遷移（trigger）ごとに必要な項目：
 - start_verification：なし（自分の担当になります）
-- confirm：cause（other なら cause_other）、viewed_on_portal（yes なら viewed_what）、任意で viewed_on・viewing_suspended
-- dismiss：dismiss_reason（other なら dismiss_reason_other）
+- confirm：cause（other なら cause_other）、viewed_on_portal（yes なら viewed_what）、identity_method（other なら
+  identity_method_other）、identity_verified_on、任意で viewed_on・viewing_suspended
+- dismiss：なし（承認待ちの誤りなしの判断を承認。/dismissal/approve と同じ。登録は /dismissal）
 - reopen：comment（再確認する理由）
+- reopen_confirmation：comment（誤り確定を取り消す理由。承認者のみ、承認待ちの訂正内容がないとき）
 - correct：なし（承認待ちの訂正内容を承認。/correction/approve と同じ）
 - notify：notified_on、notification_method
 
 viewing_suspended は画面のチェックボックスと同じく、省略すると false（停止していない）です。"""
 
 TRANSITION_BODY = Body("TransitionRequest", _TRANSITION_DESCRIPTION, (
-    _version_field(),
+    version_field(),
     Field("cause", "string", "主な原因（confirm）", enum=Cause),
-    Field("cause_other", "string", "原因が other のときの内容（confirm）", max_length=500),
+    Field("cause_other", "string", "原因が other のときの内容（confirm）", max_length=REASON_MAX),
     Field("viewed_on_portal", "string", "マイナポータルでの閲覧の有無（confirm）", enum=ViewedOnPortal),
-    Field("viewed_what", "string", "閲覧された情報（confirm、閲覧ありのとき）", max_length=500),
+    Field("viewed_what", "string", "閲覧された情報（confirm、閲覧ありのとき）", max_length=REASON_MAX),
     Field("viewed_on", "string", "閲覧日（confirm）", format="date"),
     Field("viewing_suspended", "boolean", "閲覧停止中か（confirm）"),
-    Field("dismiss_reason", "string", "誤りなしと判断した理由（dismiss）", enum=DismissReason),
-    Field("dismiss_reason_other", "string", "理由が other のときの内容（dismiss）", max_length=500),
+    Field("identity_method", "string", "本人確認の方法（confirm）", enum=IdentityMethod),
+    Field("identity_method_other", "string", "本人確認の方法が other のときの内容（confirm）", max_length=REASON_MAX),
+    Field("identity_verified_on", "string", "本人確認をした日（confirm）", format="date"),
     Field("notified_on", "string", "本人へ通知した日（notify）", format="date"),
     Field("notification_method", "string", "通知の方法（notify）", enum=NotificationMethod),
-    Field("comment", "string", "コメント（reopen では必須：再確認する理由）", max_length=2000),
+    Field("comment", "string", "コメント（reopen では必須：再確認する理由）", max_length=TEXT_MAX),
 ))
 
 
 @api_route("POST", "/cases/<int:case_id>/transitions/<trigger>", operation_id="fireTransition",
-           summary="状態遷移（確認開始・確定・誤りなし・再確認・訂正承認・通知）", response=CASE,
+           summary="状態遷移（確認開始・確定・誤りなしの承認・再確認・確定の取消し・訂正承認・通知）", response=CASE,
            parameters=({"name": "trigger", "in": "path", "schema": {"type": "string", "enum": list(SPECS)},
                         "description": "状態遷移の種類"},),
            body=TRANSITION_BODY, errors=(403, 404, 409, 422),
@@ -398,7 +449,7 @@ def fire_transition(actor: User, case_id: int, trigger: str, body: dict) -> dict
 
 
 COMMENT_BODY = Body("CommentRequest", "経過に残すコメント", (
-    Field("comment", "string", "コメント", required=True, max_length=2000),
+    Field("comment", "string", "コメント", required=True, max_length=TEXT_MAX),
 ))
 
 
@@ -411,59 +462,10 @@ def add_comment(actor: User, case_id: int, body: dict) -> dict:
     return committed_case(case, actor)
 
 
-CORRECTION_BODY = Body("CorrectionRequest", "訂正内容の登録（承認者の承認が必要）", (
-    _version_field(),
-    Field("wrong_number_removed", "boolean", "誤って紐付けられた個人番号を業務システムから削除したか（true が必要）",
-          required=True),
-    Field("outcome", "string", "正しい個人番号を紐付けたか、保留したか", required=True, enum=CorrectionOutcome),
-    Field("linked_number", "string", "紐付けた正しい個人番号（outcome が linked のとき。応答では下4桁のみ）",
-          max_length=40),
-    Field("note", "string", "備考", max_length=2000),
-    Field("query_facts", "integer", "住基照会に用いた情報の数（4、または性別が不明なとき3）。linked のとき必須"),
-    Field("query_matches", "integer", "住基照会で該当した人数。linked は1人のときのみ"),
-))
-
-
-@api_route("POST", "/cases/<int:case_id>/correction", operation_id="proposeCorrection",
-           summary="訂正内容の登録", response=CASE, body=CORRECTION_BODY, errors=(403, 404, 409, 422),
-           description="誤り確定の案件について、業務システムで行った訂正を登録します。応答は登録後の案件です。")
-def propose_correction(actor: User, case_id: int, body: dict) -> dict:
-    case = visible_case(case_id, actor)
-    operations.propose_correction(case, actor, expected_version=body["version"],
-                                  **forms.correction_arguments(as_form(body)))
-    return committed_case(case, actor)
-
-
-DECISION_BODY = Body("DecisionRequest", "訂正内容の承認または差戻し", (
-    _version_field(),
-    Field("comment", "string", "コメント（差戻しでは必須：理由）", max_length=2000),
-))
-
-
-@api_route("POST", "/cases/<int:case_id>/correction/approve", operation_id="approveCorrection",
-           summary="訂正内容の承認", response=CASE, body=DECISION_BODY, errors=(403, 404, 409, 422),
-           description="案件を保有する機関の承認者で、訂正内容を登録した本人以外が承認できます。案件は訂正済になります。")
-def approve_correction(actor: User, case_id: int, body: dict) -> dict:
-    case = visible_case(case_id, actor)
-    operations.approve_correction(case, actor, expected_version=body["version"],
-                                  comment=forms.comment_argument(as_form(body)))
-    return committed_case(case, actor)
-
-
-@api_route("POST", "/cases/<int:case_id>/correction/return", operation_id="returnCorrection",
-           summary="訂正内容の差戻し", response=CASE, body=DECISION_BODY, errors=(403, 404, 409, 422),
-           description="承認者が、理由を付けて訂正内容を担当職員に差し戻します。")
-def return_correction(actor: User, case_id: int, body: dict) -> dict:
-    case = visible_case(case_id, actor)
-    operations.return_correction(case, actor, expected_version=body["version"],
-                                 comment=forms.comment_argument(as_form(body)))
-    return committed_case(case, actor)
-
-
 VIEWING_BODY = Body("ViewingRequest", "マイナポータルでの閲覧停止の設定・解除", (
-    _version_field(),
+    version_field(),
     Field("suspended", "boolean", "true で閲覧停止、false で解除", required=True),
-    Field("comment", "string", "コメント", max_length=2000),
+    Field("comment", "string", "コメント", max_length=TEXT_MAX),
 ))
 
 
@@ -478,7 +480,7 @@ def set_viewing(actor: User, case_id: int, body: dict) -> dict:
 
 
 FACTS_BODY = Body("PersonalFactsRequest", "本人の情報の表示（表示はアクセス記録に残ります）", (
-    Field("purpose", "string", "表示する目的", required=True, max_length=200),
+    Field("purpose", "string", "表示する目的", required=True, max_length=PURPOSE_MAX),
 ))
 
 

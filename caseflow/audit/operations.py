@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from caseflow.audit.models import AccessChainHead, AccessRecord
 from caseflow.cases.models import Case
 from caseflow.core import free_text
+from caseflow.core.limits import PURPOSE_MAX
 from caseflow.core.params import required_text
 from caseflow.db import utcnow
 from caseflow.errors import DomainError
@@ -20,8 +21,8 @@ from caseflow.policy import Permission, may, require
 from caseflow.users.models import User
 
 GENESIS = "0" * 64
-WHAT_LABELS = {"my_number": "個人番号（全桁）", "personal_facts": "本人の情報（氏名・カナ・生年月日・性別・住所・送付先）"}
-PURPOSE_MAX = 200
+WHAT_LABELS = {"my_number": "個人番号（全桁）", "personal_facts": "本人の情報（氏名・カナ・生年月日・性別・住所・送付先）",
+               "evidence": "証拠書類"}
 DISPOSED_MESSAGE = "保存期間を過ぎたため、この案件の本人の情報（個人番号を含む）は廃棄されています。"
 
 

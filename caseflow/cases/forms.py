@@ -14,14 +14,16 @@ from caseflow.cases.vocabulary import (
     Cause,
     CorrectionOutcome,
     DismissReason,
+    IdentityMethod,
     NotificationMethod,
     ViewedOnPortal,
 )
+from caseflow.core.limits import NUMBER_INPUT_MAX, REASON_MAX, TEXT_MAX
 from caseflow.core.params import is_id, parse_count, parse_id
 from caseflow.errors import DomainError
 
 
-def _text(form: Mapping[str, str], key: str, max_length: int = 2000) -> str | None:
+def _text(form: Mapping[str, str], key: str, max_length: int = TEXT_MAX) -> str | None:
     value = (form.get(key) or "").strip()
     if len(value) > max_length:
         raise DomainError(f"入力が長すぎます（{max_length}文字以内）。")
@@ -66,17 +68,12 @@ def transition_arguments(trigger: str, form: Mapping[str, str]) -> dict:
     args: dict = {"comment": _text(form, "comment")}
     if trigger == "confirm":
         args.update(
-            cause=_enum(form, "cause", Cause),
-            cause_other=_text(form, "cause_other", 500),
-            viewed_on_portal=_enum(form, "viewed_on_portal", ViewedOnPortal),
-            viewed_what=_text(form, "viewed_what", 500),
-            viewed_on=date_argument(form, "viewed_on", "閲覧日"),
+            **cause_arguments(form),
+            **viewed_arguments(form),
             viewing_suspended=_flag(form, "viewing_suspended"),
-        )
-    elif trigger == "dismiss":
-        args.update(
-            dismiss_reason=_enum(form, "dismiss_reason", DismissReason),
-            dismiss_reason_other=_text(form, "dismiss_reason_other", 500),
+            identity_method=_enum(form, "identity_method", IdentityMethod),
+            identity_method_other=_text(form, "identity_method_other", REASON_MAX),
+            identity_verified_on=date_argument(form, "identity_verified_on", "本人確認をした日"),
         )
     elif trigger == "notify":
         args.update(
@@ -86,11 +83,34 @@ def transition_arguments(trigger: str, form: Mapping[str, str]) -> dict:
     return args
 
 
+def cause_arguments(form: Mapping[str, str]) -> dict:
+    """The main cause (confirming, amending)."""
+    return {"cause": _enum(form, "cause", Cause), "cause_other": _text(form, "cause_other", REASON_MAX)}
+
+
+def viewed_arguments(form: Mapping[str, str]) -> dict:
+    """Whether, what and when the data was viewed on the Mynaportal (confirming, amending)."""
+    return {
+        "viewed_on_portal": _enum(form, "viewed_on_portal", ViewedOnPortal),
+        "viewed_what": _text(form, "viewed_what", REASON_MAX),
+        "viewed_on": date_argument(form, "viewed_on", "閲覧日"),
+    }
+
+
+def dismissal_arguments(form: Mapping[str, str]) -> dict:
+    """A proposed dismissal: the reason (other: its text) and how it was checked."""
+    return {
+        "dismiss_reason": _enum(form, "dismiss_reason", DismissReason),
+        "dismiss_reason_other": _text(form, "dismiss_reason_other", REASON_MAX),
+        "comment": _text(form, "comment"),
+    }
+
+
 def correction_arguments(form: Mapping[str, str]) -> dict:
     return {
         "wrong_number_removed": _flag(form, "wrong_number_removed"),
         "outcome": _enum(form, "outcome", CorrectionOutcome),
-        "linked_number": _text(form, "linked_number", 40),
+        "linked_number": _text(form, "linked_number", NUMBER_INPUT_MAX),
         "note": _text(form, "note"),
         "query_facts": _integer(form, "query_facts", "住基照会に用いた情報"),
         "query_matches": _integer(form, "query_matches", "該当人数"),

@@ -17,13 +17,17 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 from transitions import EventData, Machine
 
-from caseflow.cases.models import Case, CaseEvent
+from caseflow.cases.models import Case, CaseEvent, Correction, Dismissal
 from caseflow.cases.vocabulary import (
+    FACT_FIELDS,
     CaseStatus,
     Cause,
-    CorrectionStatus,
     DismissReason,
+    FieldVerdict,
+    IdentityMethod,
     NotificationMethod,
+    ProposalKind,
+    ProposalStatus,
     ViewedOnPortal,
 )
 from caseflow.core.japanese import today_jst
@@ -50,22 +54,46 @@ def _agency_staff(case: Case, actor: User, data: dict) -> None:
     check_not_referred_out(case)
 
 
-def check_deciding_supervisor(case: Case, actor: User, decision: str) -> None:
-    """The second person: a supervisor of the case's organisation who did not propose the correction.
+# How the messages name the decision on each kind of proposal (「訂正の承認」「誤りなしの判断の差戻し」).
+_DECISION_OF = {ProposalKind.CORRECTION: "訂正", ProposalKind.DISMISSAL: "誤りなしの判断"}
 
-    ``decision`` names the act in the messages (承認 or 差戻し).
+
+def check_deciding_supervisor(case: Case, actor: User, kind: ProposalKind, decision: str) -> Correction | Dismissal:
+    """The second person: a supervisor of the case's organisation who did not propose the pending proposal.
+
+    ``kind`` is the proposal decided on (a correction, a dismissal), ``decision`` names the act in the
+    messages (承認 or 差戻し). Returns the pending proposal.
     """
-    require(actor, Permission.CORRECTION_APPROVE, case, action=f"訂正の{decision}")
+    require(actor, Permission.DECISION_APPROVE, case, action=f"{_DECISION_OF[kind]}の{decision}")
     check_not_referred_out(case)
-    correction = case.pending_correction
-    if correction is None:
-        raise DomainError("承認待ちの訂正内容がありません。先に担当職員が訂正内容を登録してください。")
-    if correction.proposed_by_id == actor.id:
-        raise PermissionDenied(f"訂正内容を登録した職員本人は{decision}できません。別の承認者が確認してください。")
+    proposal = case.pending(kind)
+    if proposal is None:
+        raise DomainError(f"承認待ちの{kind.label}がありません。先に担当職員が{kind.label}を登録してください。")
+    if proposal.proposed_by_id == actor.id:
+        raise PermissionDenied(f"{kind.label}を登録した職員本人は{decision}できません。別の承認者が確認してください。")
+    return proposal
 
 
-def _approving_supervisor(case: Case, actor: User, data: dict) -> None:
-    check_deciding_supervisor(case, actor, "承認")
+def _approving_correction(case: Case, actor: User, data: dict) -> None:
+    check_deciding_supervisor(case, actor, ProposalKind.CORRECTION, "承認")
+
+
+def _approving_dismissal(case: Case, actor: User, data: dict) -> None:
+    check_deciding_supervisor(case, actor, ProposalKind.DISMISSAL, "承認")
+
+
+def _no_pending_dismissal(case: Case, actor: User, data: dict) -> None:
+    if case.pending_dismissal is not None:
+        raise DomainError("承認待ちの誤りなしの判断があります。承認者が差し戻すか、登録した職員が取り下げてから"
+                          "紐付け誤りと確定してください。")
+
+
+def _reopening_supervisor(case: Case, actor: User, data: dict) -> None:
+    """A supervisor of the case's organisation takes a confirmation back, before any correction is proposed."""
+    require(actor, Permission.DECISION_APPROVE, case, action="誤り確定の取消し")
+    check_not_referred_out(case)
+    if case.pending_correction is not None:
+        raise DomainError("承認待ちの訂正内容があります。差し戻すか、登録した職員が取り下げてから誤り確定を取り消してください。")
 
 
 # --- input guards ---------------------------------------------------------
@@ -76,12 +104,17 @@ def _require_text(data: dict, key: str, message: str) -> None:
         raise DomainError(message)
 
 
-def _confirm_input(case: Case, actor: User, data: dict) -> None:
+def check_cause_input(data: dict) -> None:
+    """The main cause (主な原因): one of the list; "other" with its text. For confirming and amending."""
     cause = data.get("cause")
     if not isinstance(cause, Cause):
         raise DomainError("紐付け誤りの主な原因を選択してください。")
     if cause is Cause.OTHER:
         _require_text(data, "cause_other", "原因で「その他」を選んだ場合は、内容を記入してください。")
+
+
+def check_viewed_input(data: dict) -> None:
+    """Whether the data was viewed on the Mynaportal: yes needs what was viewed; no date in the future."""
     viewed = data.get("viewed_on_portal")
     if not isinstance(viewed, ViewedOnPortal):
         raise DomainError("マイナポータルでの閲覧の有無（あり／なし／不明）を選択してください。")
@@ -92,16 +125,60 @@ def _confirm_input(case: Case, actor: User, data: dict) -> None:
         raise DomainError("閲覧日に未来の日付は指定できません。")
 
 
-def _dismiss_input(case: Case, actor: User, data: dict) -> None:
+def _identity_input(data: dict) -> None:
+    method = data.get("identity_method")
+    if not isinstance(method, IdentityMethod):
+        raise DomainError("本人確認の方法を選択してください。")
+    if method is IdentityMethod.OTHER:
+        _require_text(data, "identity_method_other", "本人確認の方法で「その他」を選んだ場合は、内容を記入してください。")
+    verified_on = data.get("identity_verified_on")
+    if not isinstance(verified_on, dt.date):
+        raise DomainError("本人確認をした日を入力してください。")
+    if verified_on > today_jst():
+        raise DomainError("本人確認をした日に未来の日付は指定できません。")
+
+
+def _confirm_input(case: Case, actor: User, data: dict) -> None:
+    check_cause_input(data)
+    check_viewed_input(data)
+    _identity_input(data)
+
+
+# The verdicts a reason for dismissing cannot explain: the reason is refused when every field of one
+# of its groups is a mismatch (不一致). A surname change leaves the birth date and the sex as they
+# were; a move changes only the address; a difference of notation changes no fact; the agency's own
+# typing error does not make both the name and the birth date another person's. "Other" explains
+# itself in its text, and the supervisor reads it.
+DISMISS_REASON_CANNOT_EXPLAIN: dict[DismissReason, tuple[tuple[str, ...], ...]] = {
+    DismissReason.SURNAME_CHANGE: (("birth_date",), ("sex",)),
+    DismissReason.UNREPORTED_MOVE: (("name",), ("kana",), ("birth_date",), ("sex",)),
+    DismissReason.NOTATION_DIFFERENCE: (("name",), ("kana",), ("birth_date",), ("sex",)),
+    DismissReason.OWN_DATA_ENTRY_ERROR: (("name", "birth_date"),),
+    DismissReason.OTHER: (),
+}
+_FIELD_LABELS = dict(FACT_FIELDS)
+
+
+def check_dismissal_input(case: Case, data: dict) -> None:
+    """The reason for dismissing (other: with its text), refused when the verdicts contradict it."""
     reason = data.get("dismiss_reason")
     if not isinstance(reason, DismissReason):
         raise DomainError("誤りではないと判断した理由を選択してください。")
     if reason is DismissReason.OTHER:
         _require_text(data, "dismiss_reason_other", "理由で「その他」を選んだ場合は、内容を記入してください。")
+    for group in DISMISS_REASON_CANNOT_EXPLAIN[reason]:
+        if all(case.verdict(field) is FieldVerdict.MISMATCH for field in group):
+            fields = "と".join(_FIELD_LABELS[field] for field in group)
+            raise DomainError(f"照合結果で{fields}が「不一致」のため、「{reason.label}」とは判断できません。"
+                              "別人の番号の可能性があります。理由を見直すか、「その他」を選んで確認した内容を記入してください。")
 
 
 def _reopen_input(case: Case, actor: User, data: dict) -> None:
     _require_text(data, "comment", "再確認する理由を記入してください。")
+
+
+def _reopen_confirmation_input(case: Case, actor: User, data: dict) -> None:
+    _require_text(data, "comment", "誤り確定を取り消す理由を記入してください。")
 
 
 def _notify_input(case: Case, actor: User, data: dict) -> None:
@@ -123,30 +200,94 @@ def _assign_to_actor(case: Case, actor: User, data: dict) -> dict:
     return {"assignee": actor.display_name}
 
 
-def _record_confirmation(case: Case, actor: User, data: dict) -> dict:
-    case.cause = data["cause"]
-    case.cause_other = (data.get("cause_other") or "").strip() or None
-    case.viewed_on_portal = data["viewed_on_portal"]
-    case.viewed_what = (data.get("viewed_what") or "").strip() or None
-    case.viewed_on = data.get("viewed_on")
-    if data.get("viewing_suspended") is not None:
-        case.viewing_suspended = bool(data["viewing_suspended"])
-    case.dismiss_reason = None
-    case.dismiss_reason_other = None
+def cause_values(data: dict) -> dict:
+    """The case's cause columns from checked input (the text only with "other")."""
+    cause = data["cause"]
+    return {"cause": cause, "cause_other": ((data.get("cause_other") or "").strip() or None) if cause is Cause.OTHER
+            else None}
+
+
+def cause_details(case: Case) -> dict:
+    """The cause as an event records it."""
+    return {"cause": case.cause.value if case.cause else None, "cause_other": case.cause_other}
+
+
+def viewed_values(data: dict) -> dict:
+    """The case's viewed-on-portal columns from checked input (what and when belong to a viewing only)."""
+    viewed = data["viewed_on_portal"]
+    yes = viewed is ViewedOnPortal.YES
+    return {"viewed_on_portal": viewed, "viewed_what": ((data.get("viewed_what") or "").strip() or None) if yes else None,
+            "viewed_on": data.get("viewed_on") if yes else None}
+
+
+def viewed_details(case: Case) -> dict:
+    """Whether the data was viewed, as an event records it."""
     return {
-        "cause": case.cause.value,
-        "cause_other": case.cause_other,
-        "viewed_on_portal": case.viewed_on_portal.value,
+        "viewed_on_portal": case.viewed_on_portal.value if case.viewed_on_portal else None,
         "viewed_what": case.viewed_what,
         "viewed_on": case.viewed_on.isoformat() if case.viewed_on else None,
-        "viewing_suspended": case.viewing_suspended,
     }
 
 
-def _record_dismissal(case: Case, actor: User, data: dict) -> dict:
-    case.dismiss_reason = data["dismiss_reason"]
-    case.dismiss_reason_other = (data.get("dismiss_reason_other") or "").strip() or None
-    return {"dismiss_reason": case.dismiss_reason.value, "dismiss_reason_other": case.dismiss_reason_other}
+def set_values(case: Case, values: dict) -> None:
+    """Write checked values (from ``cause_values``, ``viewed_values``) onto the case."""
+    for name, value in values.items():
+        setattr(case, name, value)
+
+
+def _identity_details(case: Case) -> dict:
+    return {
+        "identity_method": case.identity_method.value if case.identity_method else None,
+        "identity_method_other": case.identity_method_other,
+        "identity_verified_on": case.identity_verified_on.isoformat() if case.identity_verified_on else None,
+    }
+
+
+def _record_confirmation(case: Case, actor: User, data: dict) -> dict:
+    set_values(case, cause_values(data))
+    set_values(case, viewed_values(data))
+    if data.get("viewing_suspended") is not None:
+        case.viewing_suspended = bool(data["viewing_suspended"])
+    case.identity_method = data["identity_method"]
+    other = (data.get("identity_method_other") or "").strip() or None
+    case.identity_method_other = other if case.identity_method is IdentityMethod.OTHER else None
+    case.identity_verified_on = data["identity_verified_on"]
+    case.identity_verified_by_id = actor.id
+    case.identity_verified_by = actor
+    case.dismiss_reason = None
+    case.dismiss_reason_other = None
+    return {**cause_details(case), **viewed_details(case), "viewing_suspended": case.viewing_suspended,
+            **_identity_details(case)}
+
+
+def _clear_confirmation(case: Case, actor: User, data: dict) -> dict:
+    previous = {**cause_details(case), **viewed_details(case), **_identity_details(case)}
+    case.cause = case.cause_other = None
+    case.viewed_on_portal = case.viewed_what = case.viewed_on = None
+    case.identity_method = case.identity_method_other = case.identity_verified_on = None
+    case.identity_verified_by_id = None
+    case.identity_verified_by = None
+    return {"previous": previous}
+
+
+def decide_proposal(proposal: Correction | Dismissal, actor: User, status: ProposalStatus,
+                    comment: str | None) -> None:
+    """Record the decision on a proposal: approved (by the machine's transitions), returned, or withdrawn."""
+    proposal.status = status
+    proposal.decided_by_id = actor.id
+    proposal.decided_by = actor
+    proposal.decided_at = utcnow()
+    proposal.decision_comment = (comment or "").strip() or None
+
+
+def _approve_dismissal(case: Case, actor: User, data: dict) -> dict:
+    dismissal = case.pending_dismissal
+    proposed_by = dismissal.proposed_by.display_name
+    decide_proposal(dismissal, actor, ProposalStatus.APPROVED, data.get("comment"))
+    case.dismiss_reason = dismissal.reason
+    case.dismiss_reason_other = dismissal.reason_other
+    return {"dismissal_id": dismissal.id, "proposed_by": proposed_by,
+            "dismiss_reason": case.dismiss_reason.value, "dismiss_reason_other": case.dismiss_reason_other}
 
 
 def _clear_dismissal(case: Case, actor: User, data: dict) -> dict:
@@ -158,13 +299,11 @@ def _clear_dismissal(case: Case, actor: User, data: dict) -> dict:
 
 def _approve_correction(case: Case, actor: User, data: dict) -> dict:
     correction = case.pending_correction
-    correction.status = CorrectionStatus.APPROVED
-    correction.decided_by_id = actor.id
-    correction.decided_at = utcnow()
-    correction.decision_comment = (data.get("comment") or "").strip() or None
+    proposed_by = correction.proposed_by.display_name
+    decide_proposal(correction, actor, ProposalStatus.APPROVED, data.get("comment"))
     return {
         "correction_id": correction.id,
-        "proposed_by": correction.proposed_by.display_name,
+        "proposed_by": proposed_by,
         "outcome": correction.outcome.value,
     }
 
@@ -193,13 +332,17 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
     TransitionSpec("start_verification", CaseStatus.DETECTED, CaseStatus.VERIFYING, "確認を開始",
                    (_agency_staff,), effect=_assign_to_actor),
     TransitionSpec("confirm", CaseStatus.VERIFYING, CaseStatus.CONFIRMED, "紐付け誤りと確定",
-                   (_agency_staff,), (_confirm_input,), _record_confirmation),
-    TransitionSpec("dismiss", CaseStatus.VERIFYING, CaseStatus.FALSE, "誤りなしと判断",
-                   (_agency_staff,), (_dismiss_input,), _record_dismissal),
+                   (_agency_staff, _no_pending_dismissal), (_confirm_input,), _record_confirmation),
+    # A dismissal is proposed by staff (caseflow.cases.operations.propose_dismissal, with its reason
+    # checked against the verdicts) and takes effect when a second person approves it: here.
+    TransitionSpec("dismiss", CaseStatus.VERIFYING, CaseStatus.FALSE, "誤りなしの判断を承認",
+                   (_approving_dismissal,), effect=_approve_dismissal),
     TransitionSpec("reopen", CaseStatus.FALSE, CaseStatus.VERIFYING, "再確認",
                    (_agency_staff,), (_reopen_input,), _clear_dismissal),
+    TransitionSpec("reopen_confirmation", CaseStatus.CONFIRMED, CaseStatus.VERIFYING, "誤り確定を取消し（再確認）",
+                   (_reopening_supervisor,), (_reopen_confirmation_input,), _clear_confirmation),
     TransitionSpec("correct", CaseStatus.CONFIRMED, CaseStatus.CORRECTED, "訂正を承認",
-                   (_approving_supervisor,), effect=_approve_correction),
+                   (_approving_correction,), effect=_approve_correction),
     TransitionSpec("notify", CaseStatus.CORRECTED, CaseStatus.NOTIFIED, "本人通知を記録",
                    (_agency_staff,), (_notify_input,), _record_notification),
 )
@@ -297,7 +440,7 @@ def _status_changes_follow_the_machine(session: Session, _ctx, _instances) -> No
 
     Operations always go through the machine; this catches code that sets
     ``case.status`` by hand (a script, a shell, a future bug), so no path
-    reaches ``corrected`` without a second person's approval.
+    reaches ``corrected`` or ``false`` without a second person's approval.
     """
     for obj in session.new:
         if isinstance(obj, Case) and obj.status not in (None, CaseStatus.DETECTED):
@@ -312,11 +455,14 @@ def _status_changes_follow_the_machine(session: Session, _ctx, _instances) -> No
         new = history.added[0]
         if (old, new) not in _LEGAL_CHANGES:
             raise IllegalStatusChange(f"{old} -> {new} is not a transition of the case machine")
-        if new is CaseStatus.CORRECTED and not any(
-            c.status is CorrectionStatus.APPROVED and c.decided_by_id not in (None, c.proposed_by_id)
-            for c in obj.corrections
-        ):
+        if new is CaseStatus.CORRECTED and not any(_approved_by_a_second_person(c) for c in obj.corrections):
             raise IllegalStatusChange("corrected needs a correction approved by a second person")
+        if new is CaseStatus.FALSE and not (obj.dismissals and _approved_by_a_second_person(obj.dismissals[-1])):
+            raise IllegalStatusChange("false needs a dismissal approved by a second person")
+
+
+def _approved_by_a_second_person(proposal: Correction | Dismissal) -> bool:
+    return proposal.status is ProposalStatus.APPROVED and proposal.decided_by_id not in (None, proposal.proposed_by_id)
 
 
 class IllegalStatusChange(RuntimeError):

@@ -1,4 +1,4 @@
-"""Cases, their append-only event log, and proposed corrections."""
+"""Cases, their append-only event log, and the proposals a second person decides (corrections, dismissals)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from caseflow.cases.vocabulary import (
     DismissReason,
     FieldVerdict,
     Grade,
+    IdentityMethod,
     NotificationMethod,
+    ProposalKind,
+    ProposalStatus,
     Sex,
     ViewedOnPortal,
 )
@@ -85,10 +88,7 @@ class Case(Base):
     registry_birth_date: Mapped[dt.date | None] = mapped_column(EncryptedDate("cases.registry_birth_date"))
     registry_sex: Mapped[Sex | None] = mapped_column(EncryptedEnum(Sex, "cases.registry_sex"))
     registry_address: Mapped[str | None] = mapped_column(EncryptedString("cases.registry_address", 300))
-    # Where letters about this case go (送付先): entered by the caseworker, checked before issuing.
-    recipient_name: Mapped[str | None] = mapped_column(sa.String(100))
-    recipient_postal_code: Mapped[str | None] = mapped_column(sa.String(8))
-    recipient_address: Mapped[str | None] = mapped_column(sa.Text)  # up to three lines
+    # Where letters go (送付先) is kept per party: caseflow.letters.models.Recipient.
     # When the people's facts above were deleted at the end of the retention period (caseflow.retention).
     facts_disposed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
@@ -121,17 +121,26 @@ class Case(Base):
     notification_method: Mapped[NotificationMethod | None] = mapped_column(
         str_enum(NotificationMethod, "notification_method")
     )
+    # How identity was verified for the confirmation (本人確認の方法), on which day, by whom.
+    identity_method: Mapped[IdentityMethod | None] = mapped_column(str_enum(IdentityMethod, "identity_method"))
+    identity_method_other: Mapped[str | None] = free_text()
+    identity_verified_on: Mapped[dt.date | None]
+    identity_verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     program: Mapped[Program] = relationship(lazy="joined", innerjoin=True)
     agency: Mapped[Organization] = relationship(foreign_keys=[agency_id], lazy="joined", innerjoin=True)
     holder: Mapped[Organization | None] = relationship(foreign_keys=[holder_id], lazy="joined")
-    assignee: Mapped[User | None] = relationship(lazy="joined")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    identity_verified_by: Mapped[User | None] = relationship(foreign_keys=[identity_verified_by_id])
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", lazy="select"
     )
     # Loaded with the case, so that guards and the version check see one snapshot.
     corrections: Mapped[list[Correction]] = relationship(
         back_populates="case", order_by="Correction.id", lazy="selectin"
+    )
+    dismissals: Mapped[list[Dismissal]] = relationship(
+        back_populates="case", order_by="Dismissal.id", lazy="selectin"
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -158,6 +167,19 @@ class Case(Base):
     def pending_correction(self) -> Correction | None:
         return next((c for c in self.corrections if c.status is CorrectionStatus.PROPOSED), None)
 
+    @property
+    def pending_dismissal(self) -> Dismissal | None:
+        return next((d for d in self.dismissals if d.status is ProposalStatus.PROPOSED), None)
+
+    def pending(self, kind: ProposalKind) -> Correction | Dismissal | None:
+        """The proposal of ``kind`` awaiting a supervisor's decision (at most one per case)."""
+        return self.pending_dismissal if kind is ProposalKind.DISMISSAL else self.pending_correction
+
+    @property
+    def pending_proposal(self) -> Correction | Dismissal | None:
+        """Whichever proposal awaits a decision: a dismissal while verifying, a correction once confirmed."""
+        return self.pending_dismissal or self.pending_correction
+
     def verdict(self, field: str) -> FieldVerdict | None:
         value = (self.field_verdicts or {}).get(field)
         return FieldVerdict(value) if value else None
@@ -182,9 +204,6 @@ PERSONAL_FACTS: tuple[tuple[str, str], ...] = (
     ("registry_birth_date", "住民基本台帳の生年月日"),
     ("registry_sex", "住民基本台帳の性別"),
     ("registry_address", "住民基本台帳の住所"),
-    ("recipient_name", "送付先の氏名"),
-    ("recipient_postal_code", "送付先の郵便番号"),
-    ("recipient_address", "送付先の住所"),
 )
 
 
@@ -241,6 +260,38 @@ class Correction(Base):
     case: Mapped[Case] = relationship(back_populates="corrections")
     proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id], lazy="joined")
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+
+    kind = ProposalKind.CORRECTION
+
+
+class Dismissal(Base):
+    """A proposed dismissal (誤りなしの判断) with its reason, approved, returned or withdrawn.
+
+    Like a correction, it is decided by a supervisor of the case's organisation who did not
+    propose it; the approval fires ``dismiss``. A withdrawal is decided by the proposer.
+    """
+
+    __tablename__ = "dismissals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    status: Mapped[ProposalStatus] = mapped_column(
+        str_enum(ProposalStatus, "dismissal_status"), default=ProposalStatus.PROPOSED
+    )
+    reason: Mapped[DismissReason] = mapped_column(str_enum(DismissReason, "dismissal_reason"))
+    reason_other: Mapped[str | None] = free_text()
+    note: Mapped[str | None] = free_text()
+    proposed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decision_comment: Mapped[str | None] = free_text()
+
+    case: Mapped[Case] = relationship(back_populates="dismissals")
+    proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id], lazy="joined")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+
+    kind = ProposalKind.DISMISSAL
 
 
 @event.listens_for(Session, "before_flush")

@@ -1,98 +1,56 @@
-"""What people do to cases, and the case kernel every area writes cases through.
+"""What people do to cases. Each function takes the acting user, checks permission and state,
+writes the audit event and flushes; the caller commits.
 
-The kernel (public, used by inspections, letters, routing, queues and every new area):
-``open_case``/``open_cases`` open cases with their detection event, ``fire`` moves a case
-through the state machine, ``record_event`` adds a timeline entry that leaves the status as it
-is, ``check_version`` refuses a form rendered before someone else's change, ``flush_case``
-turns a concurrent write into a Conflict, ``session_of`` gives the case's session. Each
-operation takes the acting user, checks permission and state, writes the audit event and
-flushes; the caller commits.
+``fire`` moves a case through the one state machine; with the kernel in caseflow.cases.kernel
+(opening cases, timeline entries, version checks) it is how every area writes a case.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 
-import sqlalchemy as sa
 from blinker import Namespace
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, object_session
-from sqlalchemy.orm.exc import StaleDataError
 from transitions import MachineError
 
+from caseflow.cases.kernel import check_version, flush_case, record_event, session_of
 from caseflow.cases.machine import (
     CASE_MACHINE,
     SPECS,
     allowed_triggers,
+    cause_details,
+    cause_values,
+    check_cause_input,
     check_deciding_supervisor,
+    check_dismissal_input,
+    check_viewed_input,
+    decide_proposal,
+    set_values,
     triggers_from,
+    viewed_details,
+    viewed_values,
 )
-from caseflow.cases.models import Case, CaseEvent, Correction
+from caseflow.cases.models import Case, CaseEvent, Correction, Dismissal
 from caseflow.cases.vocabulary import (
     CaseStatus,
     Cause,
     CorrectionOutcome,
     CorrectionStatus,
     DismissReason,
+    IdentityMethod,
     NotificationMethod,
+    ProposalKind,
+    ProposalStatus,
     ViewedOnPortal,
 )
-from caseflow.core.business_days import add_business_days
-from caseflow.core.japanese import today_jst
 from caseflow.core.mynumber import normalize_number, number_problem
-from caseflow.db import is_write_conflict, utcnow
-from caseflow.errors import STALE_MESSAGE, Conflict, DomainError
+from caseflow.errors import DomainError, PermissionDenied
+from caseflow.organizations.models import CorrectionKind, Program
 from caseflow.policy import Permission, require
 from caseflow.users.models import User
 
 # Sent after every transition, in its transaction: sender is the case; trigger, actor as keywords.
 transitioned = Namespace().signal("case-transitioned")
-
-
-def session_of(case: Case) -> Session:
-    """The session ``case`` belongs to (an operation writes its events and rows there)."""
-    session = object_session(case)
-    if session is None:
-        raise RuntimeError("case is not attached to a session")
-    return session
-
-
-def check_version(case: Case, expected_version: int | None) -> None:
-    """Refuse (Conflict) when the form was rendered from another version of ``case`` (None: no check)."""
-    if expected_version is not None and expected_version != case.version:
-        raise Conflict(STALE_MESSAGE)
-
-
-def flush_case(case: Case) -> None:
-    """Flush ``case``'s session; a concurrent change of the same case becomes a Conflict (HTTP 409)."""
-    try:
-        session_of(case).flush()
-    except StaleDataError as exc:
-        raise Conflict(STALE_MESSAGE) from exc
-    except DBAPIError as exc:
-        if is_write_conflict(exc):
-            raise Conflict(STALE_MESSAGE) from exc
-        raise
-
-
-def record_event(case: Case, actor: User, trigger: str, comment: str | None = None, **details) -> CaseEvent:
-    """Add a timeline entry that leaves the status as it is (comment, correction proposal …).
-
-    Bumps the case's version, so that two people acting on the same case at once conflict.
-    """
-    event = CaseEvent(
-        case=case,
-        actor_id=actor.id,
-        trigger=trigger,
-        from_status=case.status,
-        to_status=case.status,
-        comment=(comment or "").strip() or None,
-        details=details,
-    )
-    session_of(case).add(event)
-    case.updated_at = utcnow()  # bumps the version: concurrent actions conflict
-    return event
 
 
 def _may_propose_correction(case: Case, actor: User) -> None:
@@ -104,7 +62,51 @@ def _may_propose_correction(case: Case, actor: User) -> None:
 
 
 def _may_return_correction(case: Case, actor: User) -> None:
-    check_deciding_supervisor(case, actor, "差戻し")
+    check_deciding_supervisor(case, actor, ProposalKind.CORRECTION, "差戻し")
+
+
+def _may_propose_dismissal(case: Case, actor: User) -> None:
+    require(actor, Permission.CASE_ACT, case, action="誤りなしの判断の登録")
+    if case.status is not CaseStatus.VERIFYING:
+        raise DomainError(f"この案件は現在「{case.status.label}」のため、誤りなしの判断を登録できません。")
+    if case.pending_dismissal is not None:
+        raise DomainError("承認待ちの誤りなしの判断が既にあります。承認または差戻しを待ってください。")
+
+
+def _may_return_dismissal(case: Case, actor: User) -> None:
+    check_deciding_supervisor(case, actor, ProposalKind.DISMISSAL, "差戻し")
+
+
+def _may_withdraw(kind: ProposalKind) -> Callable[[Case, User], Correction | Dismissal]:
+    def check(case: Case, actor: User) -> Correction | Dismissal:
+        require(actor, Permission.CASE_ACT, case, action=f"{kind.label}の取下げ")
+        proposal = case.pending(kind)
+        if proposal is None:
+            raise DomainError(f"取り下げられる承認待ちの{kind.label}がありません。")
+        if proposal.proposed_by_id != actor.id:
+            raise PermissionDenied(f"{kind.label}を取り下げられるのは、登録した職員本人のみです。"
+                                   "承認者は差し戻すことができます。")
+        return proposal
+
+    return check
+
+
+# The facts recorded with a confirmation can be amended as long as the case stays an error.
+AMENDABLE_STATUSES = (CaseStatus.CONFIRMED, CaseStatus.CORRECTED, CaseStatus.NOTIFIED)
+
+
+def _may_amend(what: str) -> Callable[[Case, User], None]:
+    def check(case: Case, actor: User) -> None:
+        require(actor, Permission.CASE_ACT, case, action=f"{what}の修正")
+        if case.status not in AMENDABLE_STATUSES:
+            raise DomainError(f"この案件は現在「{case.status.label}」のため、{what}を修正できません"
+                              "（紐付け誤りと確定した後に修正できます）。")
+
+    return check
+
+
+_may_amend_viewed = _may_amend("マイナポータルでの閲覧の有無")
+_may_amend_cause = _may_amend("主な原因")
 
 
 def _may_set_viewing(case: Case, actor: User) -> None:
@@ -113,17 +115,30 @@ def _may_set_viewing(case: Case, actor: User) -> None:
         raise DomainError("この案件では閲覧停止を設定できません。")
 
 
-_OTHER_ACTIONS = {
+# The actions that are not transitions, each with the check that decides whether a user may take it now.
+OTHER_ACTIONS = {
+    "propose_dismissal": _may_propose_dismissal,
+    "return_dismissal": _may_return_dismissal,
+    "withdraw_dismissal": _may_withdraw(ProposalKind.DISMISSAL),
     "propose_correction": _may_propose_correction,
     "return_correction": _may_return_correction,
+    "withdraw_correction": _may_withdraw(ProposalKind.CORRECTION),
+    "amend_viewed": _may_amend_viewed,
+    "amend_cause": _may_amend_cause,
     "set_viewing": _may_set_viewing,
 }
 
 # How each kind of timeline entry reads.
 EVENT_LABELS = {spec.trigger: spec.label for spec in SPECS.values()} | {
     "detect": "検出",
+    "propose_dismissal": "誤りなしの判断を登録（承認待ち）",
+    "return_dismissal": "誤りなしの判断を差戻し",
+    "withdraw_dismissal": "誤りなしの判断を取下げ",
     "propose_correction": "訂正内容を登録",
     "return_correction": "訂正内容を差戻し",
+    "withdraw_correction": "訂正内容を取下げ",
+    "amend_viewed": "閲覧の有無を修正",
+    "amend_cause": "主な原因を修正",
     "suspend_viewing": "閲覧停止",
     "resume_viewing": "閲覧停止を解除",
     "comment": "コメント",
@@ -139,7 +154,41 @@ EVENT_LABELS = {spec.trigger: spec.label for spec in SPECS.values()} | {
     "escalated": "期限超過（承認者へ通知）",
     "refer": "照会",
     "answer_referral": "照会への回答",
+    "add_evidence": "証拠書類を登録",
 }
+
+
+def describe_event(event: CaseEvent) -> str | None:
+    """What a decision or an amendment in the timeline was about, in words (None: its label says it all)."""
+    details = event.details or {}
+    if event.trigger in ("propose_dismissal", "dismiss") and details.get("dismiss_reason"):
+        return "理由：" + _labelled(DismissReason, details["dismiss_reason"], details.get("dismiss_reason_other"))
+    if event.trigger == "amend_viewed":
+        return f"{_viewed_words(details.get('previous') or {})} → {_viewed_words(details)}"
+    if event.trigger == "amend_cause":
+        before = details.get("previous") or {}
+        return (f"{_labelled(Cause, before.get('cause'), before.get('cause_other'))} → "
+                f"{_labelled(Cause, details.get('cause'), details.get('cause_other'))}")
+    return None
+
+
+def _labelled(enum_cls, value: str | None, other: str | None = None) -> str:
+    if not value:
+        return "（未入力）"
+    try:
+        label = enum_cls(value).label
+    except ValueError:
+        label = value
+    return f"{label}（{other}）" if other else label
+
+
+def _viewed_words(details: dict) -> str:
+    words = _labelled(ViewedOnPortal, details.get("viewed_on_portal"))
+    if details.get("viewed_what"):
+        words += f"：{details['viewed_what']}"
+    if details.get("viewed_on"):
+        words += f"（{details['viewed_on']}）"
+    return words
 
 
 def available_actions(case: Case, actor: User) -> list[str]:
@@ -148,7 +197,7 @@ def available_actions(case: Case, actor: User) -> list[str]:
     Pages offer exactly these; every one is checked again when submitted.
     """
     actions = [spec.trigger for spec in allowed_triggers(case, actor)]
-    for name, guard in _OTHER_ACTIONS.items():
+    for name, guard in OTHER_ACTIONS.items():
         try:
             guard(case, actor)
         except DomainError:
@@ -197,6 +246,9 @@ def confirm_case(
     *,
     cause: Cause | None,
     viewed_on_portal: ViewedOnPortal | None,
+    identity_method: IdentityMethod | None,
+    identity_verified_on: dt.date | None,
+    identity_method_other: str | None = None,
     cause_other: str | None = None,
     viewed_what: str | None = None,
     viewed_on: dt.date | None = None,
@@ -204,13 +256,15 @@ def confirm_case(
     comment: str | None = None,
     expected_version: int | None = None,
 ) -> None:
-    """Record a confirmed linkage error with its cause and whether it was viewed on the Mynaportal."""
+    """Record a confirmed linkage error: its cause, whether it was viewed on the Mynaportal, and how
+    identity was verified (method, day; the actor is who verified it)."""
     fire(case, "confirm", actor, expected_version=expected_version, cause=cause, cause_other=cause_other,
          viewed_on_portal=viewed_on_portal, viewed_what=viewed_what, viewed_on=viewed_on,
-         viewing_suspended=viewing_suspended, comment=comment)
+         viewing_suspended=viewing_suspended, identity_method=identity_method,
+         identity_method_other=identity_method_other, identity_verified_on=identity_verified_on, comment=comment)
 
 
-def dismiss_case(
+def propose_dismissal(
     case: Case,
     actor: User,
     *,
@@ -218,15 +272,114 @@ def dismiss_case(
     dismiss_reason_other: str | None = None,
     comment: str | None = None,
     expected_version: int | None = None,
-) -> None:
-    """Record that the registered number is the person's after all (not a linkage error)."""
-    fire(case, "dismiss", actor, expected_version=expected_version, dismiss_reason=dismiss_reason,
-         dismiss_reason_other=dismiss_reason_other, comment=comment)
+) -> Dismissal:
+    """Propose that the registered number is the person's after all (誤りなし), for a supervisor to approve.
+
+    The reason must fit the verdicts (「表記の違い」 is refused when the name or the birth date is a
+    mismatch …: ``caseflow.cases.machine.DISMISS_REASON_CANNOT_EXPLAIN``). The case stays in
+    verification until a supervisor of its organisation, not the proposer, approves (``dismiss``).
+    """
+    check_version(case, expected_version)
+    _may_propose_dismissal(case, actor)
+    check_dismissal_input(case, {"dismiss_reason": dismiss_reason, "dismiss_reason_other": dismiss_reason_other})
+    reason_other = ((dismiss_reason_other or "").strip() or None) if dismiss_reason is DismissReason.OTHER else None
+    dismissal = Dismissal(case=case, status=ProposalStatus.PROPOSED, reason=dismiss_reason, reason_other=reason_other,
+                          note=(comment or "").strip() or None, proposed_by_id=actor.id, proposed_by=actor)
+    session_of(case).add(dismissal)
+    record_event(case, actor, "propose_dismissal", comment, dismiss_reason=dismiss_reason.value,
+                 dismiss_reason_other=reason_other)
+    flush_case(case)
+    return dismissal
+
+
+def approve_dismissal(case: Case, actor: User, *, comment: str | None = None,
+                      expected_version: int | None = None) -> None:
+    """A supervisor of the same organisation, not the proposer, approves: the case becomes 誤りなし."""
+    fire(case, "dismiss", actor, expected_version=expected_version, comment=comment)
+
+
+def return_dismissal(case: Case, actor: User, *, comment: str | None,
+                     expected_version: int | None = None) -> None:
+    """A supervisor sends the proposed dismissal back with a comment; the case stays in verification."""
+    check_version(case, expected_version)
+    dismissal = check_deciding_supervisor(case, actor, ProposalKind.DISMISSAL, "差戻し")
+    if not (comment or "").strip():
+        raise DomainError("差戻しの理由を記入してください。")
+    decide_proposal(dismissal, actor, ProposalStatus.RETURNED, comment)
+    record_event(case, actor, "return_dismissal", comment, dismissal_id=dismissal.id)
+    flush_case(case)
+
+
+def withdraw_proposal(case: Case, actor: User, kind: ProposalKind, *, comment: str | None,
+                      expected_version: int | None = None) -> None:
+    """The proposer takes back their own pending proposal (a dismissal or a correction), with the reason.
+
+    Anyone of the organisation's staff may then propose again: a supervisor's own proposal, which
+    no one else could approve in an organisation with one supervisor, is withdrawn and proposed
+    again by a caseworker, for the supervisor to approve.
+    """
+    check_version(case, expected_version)
+    proposal = _may_withdraw(kind)(case, actor)
+    if not (comment or "").strip():
+        raise DomainError("取り下げる理由を記入してください。")
+    decide_proposal(proposal, actor, ProposalStatus.WITHDRAWN, comment)
+    record_event(case, actor, f"withdraw_{kind.value}", comment, **{f"{kind.value}_id": proposal.id})
+    flush_case(case)
+
+
+def amend_viewed(case: Case, actor: User, *, viewed_on_portal: ViewedOnPortal | None, comment: str | None,
+                 viewed_what: str | None = None, viewed_on: dt.date | None = None,
+                 expected_version: int | None = None) -> None:
+    """Amend whether the data was viewed on the Mynaportal after the confirmation (不明 → あり/なし, or
+    a mistake corrected), with the reason; the event keeps what it was before. Reports count the new value."""
+    check_version(case, expected_version)
+    _may_amend_viewed(case, actor)
+    data = {"viewed_on_portal": viewed_on_portal, "viewed_what": viewed_what, "viewed_on": viewed_on}
+    check_viewed_input(data)
+    _require_reason(comment)
+    values = viewed_values(data)
+    if all(getattr(case, name) == value for name, value in values.items()):
+        raise DomainError("マイナポータルでの閲覧の有無は既にその内容です。")
+    previous = viewed_details(case)
+    set_values(case, values)
+    record_event(case, actor, "amend_viewed", comment, previous=previous, **viewed_details(case))
+    flush_case(case)
+
+
+def amend_cause(case: Case, actor: User, *, cause: Cause | None, comment: str | None,
+                cause_other: str | None = None, expected_version: int | None = None) -> None:
+    """Amend the main cause after the confirmation, with the reason; the event keeps the one before."""
+    check_version(case, expected_version)
+    _may_amend_cause(case, actor)
+    data = {"cause": cause, "cause_other": cause_other}
+    check_cause_input(data)
+    _require_reason(comment)
+    values = cause_values(data)
+    if all(getattr(case, name) == value for name, value in values.items()):
+        raise DomainError("主な原因は既にその内容です。")
+    previous = cause_details(case)
+    set_values(case, values)
+    record_event(case, actor, "amend_cause", comment, previous=previous, **cause_details(case))
+    flush_case(case)
+
+
+def _require_reason(comment: str | None) -> None:
+    if not (comment or "").strip():
+        raise DomainError("修正の理由を記入してください。")
 
 
 def reopen_case(case: Case, actor: User, *, comment: str | None, expected_version: int | None = None) -> None:
     """Take a dismissed case back into verification; the reason is required."""
     fire(case, "reopen", actor, expected_version=expected_version, comment=comment)
+
+
+def reopen_confirmation(case: Case, actor: User, *, comment: str | None,
+                        expected_version: int | None = None) -> None:
+    """A supervisor takes a confirmation back before any correction (誤り確定 → 確認中), with the reason.
+
+    The cause, the viewed status and the identity verification are cleared (the event keeps them).
+    """
+    fire(case, "reopen_confirmation", actor, expected_version=expected_version, comment=comment)
 
 
 def propose_correction(
@@ -253,8 +406,9 @@ def propose_correction(
     _may_propose_correction(case, actor)
     if not wrong_number_removed:
         raise DomainError("誤って紐付けられた個人番号を業務システムから削除したことを確認してください。")
-    if not isinstance(outcome, CorrectionOutcome):
-        raise DomainError("正しい個人番号を紐付けたか、紐付けずに保留したかを選択してください。")
+    if not isinstance(outcome, CorrectionOutcome) or outcome not in correction_outcomes(case.program):
+        raise DomainError("訂正の内容を選択してください（" + "、".join(
+            f"「{o.label}」" for o in correction_outcomes(case.program)) + "）。")
     _check_registry_query(case, outcome, query_facts, query_matches)
     number = None
     if outcome is CorrectionOutcome.LINKED:
@@ -288,12 +442,25 @@ def propose_correction(
 MAX_QUERY_MATCHES = 9_999
 
 
+def correction_outcomes(program: Program) -> tuple[CorrectionOutcome, ...]:
+    """The corrections a program's error may get: for 公金受取口座, the account's deletion and a request to
+    register again; elsewhere, the right number linked or the linking left until the person is identified."""
+    if program.correction_kind is CorrectionKind.ACCOUNT_DELETION:
+        return (CorrectionOutcome.ACCOUNT_DELETED,)
+    return (CorrectionOutcome.LINKED, CorrectionOutcome.UNLINKED)
+
+
 def _check_registry_query(case: Case, outcome: CorrectionOutcome | None, facts: int | None,
                           matches: int | None) -> None:
     if facts is not None and facts not in (3, 4):
         raise DomainError("住基照会に用いた情報は、基本4情報または3情報（性別を除く）から選んでください。")
-    if facts == 3 and (case.record_sex is not None or case.registry_sex is not None):
-        raise DomainError("性別が分かっているため、住基照会は基本4情報で行ってください（3情報は性別が不明な場合のみ）。")
+    # The query is about the record's person: what the program holds and what its record says decide;
+    # the registry's sex is the number's holder's, another person's.
+    if facts == 3 and case.program.holds("sex") and case.record_sex is not None:
+        raise DomainError("この事務は性別を保有しており、業務データに性別があるため、住基照会は基本4情報で行ってください"
+                          "（3情報は性別を保有しない事務、または性別が不明な場合のみ）。")
+    if facts == 4 and case.record_sex is None:
+        raise DomainError(f"業務データに性別がないため（{case.program.name}）、住基照会は3情報（性別を除く）で行ってください。")
     if matches is not None and not 0 <= matches <= MAX_QUERY_MATCHES:
         raise DomainError(f"該当人数は0以上{MAX_QUERY_MATCHES:,}以下で入力してください。")
     if outcome is not CorrectionOutcome.LINKED:
@@ -317,14 +484,10 @@ def return_correction(case: Case, actor: User, *, comment: str | None,
                       expected_version: int | None = None) -> None:
     """A supervisor sends the proposed correction back to the caseworker with a comment."""
     check_version(case, expected_version)
-    _may_return_correction(case, actor)
-    correction = case.pending_correction
+    correction = check_deciding_supervisor(case, actor, ProposalKind.CORRECTION, "差戻し")
     if not (comment or "").strip():
         raise DomainError("差戻しの理由を記入してください。")
-    correction.status = CorrectionStatus.RETURNED
-    correction.decided_by_id = actor.id
-    correction.decided_at = utcnow()
-    correction.decision_comment = comment.strip()
+    decide_proposal(correction, actor, CorrectionStatus.RETURNED, comment)
     record_event(case, actor, "return_correction", comment, correction_id=correction.id)
     flush_case(case)
 
@@ -356,68 +519,3 @@ def add_comment(case: Case, actor: User, *, comment: str | None) -> CaseEvent:
     event = record_event(case, actor, "comment", comment)
     flush_case(case)
     return event
-
-
-# A new case is due this many business days (開庁日) after it is detected.
-CASE_DUE_BUSINESS_DAYS = 10
-_OPEN_CHUNK = 5_000
-
-
-def due_date_for(detected_on: dt.date) -> dt.date:
-    """When a case detected on ``detected_on`` must be decided."""
-    return add_business_days(detected_on, CASE_DUE_BUSINESS_DAYS)
-
-
-def open_case(session: Session, *, details: dict | None = None, **fields) -> Case:
-    """Open one case in ``detected`` with its detection event (the grade, and ``details``).
-
-    ``fields`` are the case's columns (program, agency, source record, number, facts, grade …);
-    the due date defaults to ``CASE_DUE_BUSINESS_DAYS`` business days from today.
-    """
-    fields.setdefault("due_date", due_date_for(today_jst()))
-    case = Case(status=CaseStatus.DETECTED, **fields)
-    session.add(case)
-    session.add(CaseEvent(case=case, actor_id=None, trigger="detect", from_status=None,
-                          to_status=CaseStatus.DETECTED, details={"grade": case.grade.value, **(details or {})}))
-    session.flush()
-    return case
-
-
-def open_cases(session: Session, rows: Iterable[dict], *, details: dict | None = None,
-               chunk: int = _OPEN_CHUNK, progress: Callable[[int], None] | None = None) -> int:
-    """Open many cases at once (one INSERT per ``chunk``), each in ``detected`` with its detection event.
-
-    Each row holds a case's columns as for ``open_case``; ``details`` go into every detection
-    event (e.g. the batch). ``progress(opened so far)`` is called after each chunk. Returns how many
-    were opened. Rows go to the database as they are (no ORM events): the free-text guard does
-    not see them, so they must carry no free text.
-    """
-    now = utcnow()
-    due = due_date_for(today_jst())
-    opened = 0
-    for batch in _chunked(rows, chunk):
-        values = [{"due_date": due, **row, "status": CaseStatus.DETECTED, "detected_at": now, "updated_at": now,
-                   "version": 1} for row in batch]
-        inserted = session.execute(sa.insert(Case).returning(Case.id, Case.grade, sort_by_parameter_order=True),
-                                   values).all()
-        session.execute(sa.insert(CaseEvent), [
-            {"case_id": case_id, "actor_id": None, "trigger": "detect", "from_status": None,
-             "to_status": CaseStatus.DETECTED, "created_at": now,
-             "details": {"grade": case_grade.value, **(details or {})}}
-            for case_id, case_grade in inserted
-        ])
-        opened += len(inserted)
-        if progress is not None:
-            progress(opened)
-    return opened
-
-
-def _chunked(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
-    batch: list[dict] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from caseflow.cases.access import visible_cases_clause
-from caseflow.cases.models import Case, CaseEvent, Correction
-from caseflow.cases.operations import check_version, flush_case, record_event  # shared with every case operation
-from caseflow.cases.vocabulary import OPEN_STATUSES, CaseStatus, CorrectionStatus
+from caseflow.cases.kernel import check_version, flush_case, record_event
+from caseflow.cases.models import Case, CaseEvent, Correction, Dismissal
+from caseflow.cases.vocabulary import OPEN_STATUSES, CaseStatus, ProposalStatus
 from caseflow.core.business_days import business_days_between
 from caseflow.core.japanese import today_jst
 from caseflow.db import utcnow
@@ -100,12 +100,15 @@ def escalate_overdue(session: Session, today: dt.date | None = None) -> int:
 
 
 def approvals_waiting(session: Session, actor: User) -> list[Case]:
-    """Confirmed cases of the supervisor's organisation whose proposed correction awaits approval."""
+    """Cases of the supervisor's organisation whose proposal awaits a decision: a correction of a
+    confirmed case, or a dismissal of a case in verification (``Case.pending_proposal`` names it)."""
     check_may_supervise(actor)
-    pending = sa.exists().where(Correction.case_id == Case.id, Correction.status == CorrectionStatus.PROPOSED)
+    correction = sa.exists().where(Correction.case_id == Case.id, Correction.status == ProposalStatus.PROPOSED)
+    dismissal = sa.exists().where(Dismissal.case_id == Case.id, Dismissal.status == ProposalStatus.PROPOSED)
     stmt = (sa.select(Case)
-            .where(clause(actor, Permission.CORRECTION_APPROVE),
-                   Case.status == CaseStatus.CONFIRMED, pending)
+            .where(clause(actor, Permission.DECISION_APPROVE),
+                   sa.or_(sa.and_(Case.status == CaseStatus.CONFIRMED, correction),
+                          sa.and_(Case.status == CaseStatus.VERIFYING, dismissal)))
             .order_by(Case.due_date.asc().nulls_last(), Case.id.asc()))
     return list(session.scalars(stmt))
 

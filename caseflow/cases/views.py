@@ -19,11 +19,12 @@ from caseflow.cases.vocabulary import (
     OUTCOME_LABELS,
     CaseStatus,
     Cause,
-    CorrectionOutcome,
     DismissReason,
     FieldVerdict,
     Grade,
+    IdentityMethod,
     NotificationMethod,
+    ProposalKind,
     ViewedOnPortal,
 )
 from caseflow.core.free_text import ShownInFull
@@ -149,11 +150,26 @@ def _render_case(case: Case, status: int = 200, *, revealed_number: str | None =
         facts_shown=facts_shown, facts_revealed=facts_revealed,
         same_number_cases=same_number_cases,
         **_letter_context(case), **_routing_context(case), **_queue_context(case),
+        **_evidence_context(case, facts_shown),
         specs=SPECS, causes=list(Cause), dismiss_reasons=list(DismissReason), viewed_choices=list(ViewedOnPortal),
-        notification_methods=list(NotificationMethod), outcomes=list(CorrectionOutcome),
+        notification_methods=list(NotificationMethod), outcomes=operations.correction_outcomes(case.program),
+        max_query_matches=operations.MAX_QUERY_MATCHES,
         trigger_labels=operations.EVENT_LABELS, today=today_jst(),
+        identity_methods=list(IdentityMethod), describe_event=operations.describe_event,
         revealed_number=revealed_number, may_reveal=may(current_user, Permission.NUMBER_REVEAL, case) and case.facts_disposed_at is None,
     ), status
+
+
+def _evidence_context(case: Case, facts_shown: bool) -> dict:
+    """The case page's evidence section (caseflow.evidence): shown to those who see the people's facts."""
+    from caseflow.evidence import operations as evidence
+
+    return {
+        "show_evidence": facts_shown and may(current_user, Permission.CASE_FACTS, case),
+        "evidence": evidence.evidence_of(db.session, case),
+        "may_add_evidence": may(current_user, Permission.CASE_ACT, case) and case.status in evidence.OPEN_FOR_EVIDENCE,
+        "evidence_max_mb": evidence.EVIDENCE_MAX_BYTES // 1024**2, "evidence_types": evidence.ACCEPTED,
+    }
 
 
 def _case_page(case_id: int, **_args) -> str:
@@ -204,20 +220,10 @@ def _routing_context(case: Case) -> dict:
 
 
 def _letter_context(case: Case) -> dict:
-    """The case page's letters section (caseflow.letters)."""
-    from caseflow.letters import operations as letters
-    from caseflow.letters.models import ReturnReason
+    """The case page's letters section (caseflow.letters): its recipients per party and its letters."""
+    from caseflow.letters.views import case_section_context
 
-    issued = letters.letters_of(db.session, case)
-    staff = may(current_user, Permission.LETTER_ISSUE, case)
-    return {
-        "show_letters": bool(issued) or (staff and case.status in (CaseStatus.CONFIRMED, CaseStatus.CORRECTED,
-                                                                    CaseStatus.NOTIFIED)),
-        "letters": issued, "letter_kinds": letters.letter_kinds_for(case),
-        "recipient_missing": letters.recipient_problems(case) if letters.may_issue(case) else [],
-        "may_handle_letters": staff, "may_issue_letters": staff and letters.may_issue(case),
-        "return_reasons": list(ReturnReason),
-    }
+    return case_section_context(case)
 
 
 @bp.route("/<int:case_id>")
@@ -256,6 +262,68 @@ def return_correction(case_id: int):
     operations.return_correction(case, current_user, expected_version=forms.version(request.form),
                                  comment=forms.comment_argument(request.form))
     return Done("訂正内容を差し戻しました。")
+
+
+@bp.route("/<int:case_id>/correction/withdraw", methods=["POST"])
+@login_required
+@action(back=_case_page, refused=_case_refused)
+def withdraw_correction(case_id: int):
+    case = get_visible_case(db.session, case_id, current_user)
+    operations.withdraw_proposal(case, current_user, ProposalKind.CORRECTION,
+                                 expected_version=forms.version(request.form),
+                                 comment=forms.comment_argument(request.form))
+    return Done("訂正内容を取り下げました。")
+
+
+@bp.route("/<int:case_id>/dismissal", methods=["POST"])
+@login_required
+@action(back=_case_page, refused=_case_refused)
+def propose_dismissal(case_id: int):
+    case = get_visible_case(db.session, case_id, current_user)
+    operations.propose_dismissal(case, current_user, expected_version=forms.version(request.form),
+                                 **forms.dismissal_arguments(request.form))
+    return Done("誤りなしの判断を登録しました。承認者の承認を待っています。")
+
+
+@bp.route("/<int:case_id>/dismissal/return", methods=["POST"])
+@login_required
+@action(back=_case_page, refused=_case_refused)
+def return_dismissal(case_id: int):
+    case = get_visible_case(db.session, case_id, current_user)
+    operations.return_dismissal(case, current_user, expected_version=forms.version(request.form),
+                                comment=forms.comment_argument(request.form))
+    return Done("誤りなしの判断を差し戻しました。")
+
+
+@bp.route("/<int:case_id>/dismissal/withdraw", methods=["POST"])
+@login_required
+@action(back=_case_page, refused=_case_refused)
+def withdraw_dismissal(case_id: int):
+    case = get_visible_case(db.session, case_id, current_user)
+    operations.withdraw_proposal(case, current_user, ProposalKind.DISMISSAL,
+                                 expected_version=forms.version(request.form),
+                                 comment=forms.comment_argument(request.form))
+    return Done("誤りなしの判断を取り下げました。")
+
+
+@bp.route("/<int:case_id>/viewed", methods=["POST"])
+@login_required
+@action(back=_case_page, refused=_case_refused)
+def amend_viewed(case_id: int):
+    case = get_visible_case(db.session, case_id, current_user)
+    operations.amend_viewed(case, current_user, expected_version=forms.version(request.form),
+                            comment=forms.comment_argument(request.form), **forms.viewed_arguments(request.form))
+    return Done("マイナポータルでの閲覧の有無を修正しました。")
+
+
+@bp.route("/<int:case_id>/cause", methods=["POST"])
+@login_required
+@action(back=_case_page, refused=_case_refused)
+def amend_cause(case_id: int):
+    case = get_visible_case(db.session, case_id, current_user)
+    operations.amend_cause(case, current_user, expected_version=forms.version(request.form),
+                           comment=forms.comment_argument(request.form), **forms.cause_arguments(request.form))
+    return Done("主な原因を修正しました。")
 
 
 @bp.route("/<int:case_id>/viewing", methods=["POST"])
@@ -310,6 +378,7 @@ def _queue_list_context(args, *, mine: bool, today) -> dict:
         "may_bulk_assign": may_bulk_assign,
         "bulk_staff": _staff_members() if may_bulk_assign else [],
         "saved_filters": saved_filters.saved_filters_of(db.session, current_user),
+        "filter_name_max": saved_filters.NAME_MAX,
         "list_query": _list_query(args),
         "list_page": "mine" if mine else "list",
         "list_endpoint": _LIST_PAGES["mine" if mine else "list"],

@@ -70,6 +70,22 @@ class Sex(LabelledEnum):
     FEMALE = "female", "女"
 
 
+class Party(LabelledEnum):
+    """The two people of a linkage error: whose record carried the wrong number, and whose number it was.
+
+    The record's person is known from the business extract (``record_*`` facts), the number's
+    holder from the registry (``registry_*``). Each has their own recipient; each letter kind is for one.
+    """
+
+    RECORD_PERSON = "record_person", "本人（業務データの本人）"
+    NUMBER_HOLDER = "number_holder", "番号の保有者"
+
+    @property
+    def fact_prefix(self) -> str:
+        """The prefix of this party's facts on a case: ``record_`` or ``registry_``."""
+        return "record_" if self is Party.RECORD_PERSON else "registry_"
+
+
 class ViewedOnPortal(LabelledEnum):
     YES = "yes", "閲覧あり"
     NO = "no", "閲覧なし"
@@ -109,9 +125,34 @@ class NotificationMethod(LabelledEnum):
 class CorrectionOutcome(LabelledEnum):
     LINKED = "linked", "正しい番号を紐付け"
     UNLINKED = "unlinked", "紐付けなし（本人特定まで保留）"
+    ACCOUNT_DELETED = "account_deleted", "口座登録を削除し、本人に再登録を依頼"
 
 
-class CorrectionStatus(LabelledEnum):
+class ProposalStatus(LabelledEnum):
+    """Where a proposal for a second person's decision (a correction, a dismissal) stands."""
+
     PROPOSED = "proposed", "承認待ち"
     APPROVED = "approved", "承認済"
     RETURNED = "returned", "差戻し"
+    WITHDRAWN = "withdrawn", "取下げ"
+
+
+CorrectionStatus = ProposalStatus  # a correction is a proposal (its column keeps its constraint's name)
+
+
+class ProposalKind(LabelledEnum):
+    """What a supervisor of the case's organisation, not the proposer, approves or returns."""
+
+    DISMISSAL = "dismissal", "誤りなしの判断"
+    CORRECTION = "correction", "訂正内容"
+
+
+class IdentityMethod(LabelledEnum):
+    """How the caseworker verified whose number it is (本人確認の方法), recorded with a confirmation."""
+
+    MY_NUMBER_CARD = "my_number_card", "マイナンバーカード"
+    NOTIFICATION_CARD = "notification_card", "通知カード＋本人確認書類"
+    RESIDENT_RECORD = "resident_record", "住民票"
+    ASKED_THE_PERSON = "asked_the_person", "本人への照会"
+    REGISTRY_QUERY = "registry_query", "住基ネット照会"
+    OTHER = "other", "その他"

@@ -21,6 +21,7 @@ from flask_wtf.csrf import CSRFError
 from caseflow.core import free_text
 from caseflow.core.japanese import jst, wareki, ymd
 from caseflow.core.json_errors import error_response, invalid_request, is_api_request
+from caseflow.core.limits import LIMITS
 from caseflow.core.params import BAD_CHARACTERS_MESSAGE, has_bad_characters
 from caseflow.errors import DomainError
 from caseflow.extensions import db
@@ -110,8 +111,9 @@ class SizeLimitedRequest(Request):
     def max_content_length(self) -> int | None:
         if self._max_content_length is None and self.url_rule is not None and current_app:
             view = current_app.view_functions.get(self.url_rule.endpoint)
-            if getattr(view, "accepts_upload", False):
-                return current_app.config["MAX_UPLOAD_BYTES"]
+            limit = getattr(view, "accepts_upload", None)
+            if limit:
+                return current_app.config["MAX_UPLOAD_BYTES"] if limit is True else limit
         return super().max_content_length
 
     @max_content_length.setter
@@ -119,13 +121,17 @@ class SizeLimitedRequest(Request):
         self._max_content_length = value
 
 
-def accepts_upload(view):
-    """Mark a view whose form carries files: its requests may be up to MAX_UPLOAD_BYTES, not MAX_CONTENT_LENGTH.
+def accepts_upload(view=None, *, max_bytes: int | None = None):
+    """Mark a view whose form carries files: its requests may be up to MAX_UPLOAD_BYTES (or ``max_bytes``,
+    the form around the files included), not MAX_CONTENT_LENGTH.
 
-    Put it below ``@bp.route``.
+    Put it below ``@bp.route``: ``@accepts_upload`` or ``@accepts_upload(max_bytes=…)``.
     """
-    view.accepts_upload = True
-    return view
+    def mark(function):
+        function.accepts_upload = max_bytes or True
+        return function
+
+    return mark(view) if view is not None else mark
 
 
 def byte_size(size: int) -> str:
@@ -171,6 +177,8 @@ def register_free_text_notice(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.finalize = free_text.mask_for_page
+    # The forms' maxlength comes from the constants the server checks against: limits.TEXT_MAX …
+    app.jinja_env.globals["limits"] = LIMITS
     app.jinja_env.filters["wareki"] = wareki
     app.jinja_env.filters["ymd"] = ymd
     app.jinja_env.filters["jst"] = jst

@@ -14,8 +14,8 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from caseflow.cases.kernel import open_cases
 from caseflow.cases.models import Case
-from caseflow.cases.operations import open_cases
 from caseflow.cases.vocabulary import Grade
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, PermissionDenied
@@ -37,12 +37,14 @@ def batch_directory(instance_path: str | Path, batch_id: int) -> Path:
     return Path(instance_path) / "inspections" / str(batch_id)
 
 
-def _check_may_inspect(actor: User | None, agency: Organization) -> None:
-    if actor is None:  # the server's own command line
-        return
-    require(actor, Permission.INSPECTION_START, agency)
+def _check_may_inspect(actor: User | None, agency: Organization, program: Program) -> None:
+    if actor is not None:  # None: the server's own command line
+        require(actor, Permission.INSPECTION_START, agency)
     if agency.kind is OrganizationKind.MINISTRY:
         raise PermissionDenied("制度所管省庁は点検を登録できません。")
+    if not program.is_linked_by(agency):
+        raise DomainError(f"{agency.name}は「{program.name}」の紐付け実施機関ではないため、この事務の点検は登録できません"
+                          f"（この事務を紐付けるのは{program.linking_labels}です）。")
 
 
 # (file name, content): the content as bytes, or a binary stream (an upload, an open file) read in chunks.
@@ -59,7 +61,7 @@ def start_inspection(session: Session, actor: User | None, *, agency: Organizati
     in chunks (with its SHA-256 on the way), so an upload of any size never sits in memory.
     Nothing is graded here; the caller commits and then queues ``run_inspection``.
     """
-    _check_may_inspect(actor, agency)
+    _check_may_inspect(actor, agency, program)
     for (_key, label), (name, _content) in zip(UPLOADS, (records, registry), strict=True):
         if len(name) > 255:
             raise DomainError(f"{label}のファイル名が長すぎます。")

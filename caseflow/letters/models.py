@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from caseflow.cases.models import Case
-from caseflow.cases.vocabulary import LabelledEnum
+from caseflow.cases.vocabulary import LabelledEnum, Party
 from caseflow.core.free_text import free_text
 from caseflow.db import Base, UTCDateTime, str_enum, utcnow
 from caseflow.jobs.models import Job
-from caseflow.letters.kinds import TITLES
+from caseflow.letters.kinds import PARTIES, TITLES
 from caseflow.organizations.models import Organization, Program
 from caseflow.users.models import User
 
@@ -28,6 +28,12 @@ class LetterKind(LabelledEnum):
     BANK_ACCOUNT = "bank_account", TITLES["bank_account"]
     APOLOGY = "apology", TITLES["apology"]
     VIEWED_NOTICE = "viewed_notice", TITLES["viewed_notice"]
+    HOLDER_NOTICE = "holder_notice", TITLES["holder_notice"]
+
+    @property
+    def party(self) -> Party:
+        """Whom a letter of this kind is addressed to (caseflow.letters.kinds.PARTIES)."""
+        return PARTIES[self.value]
 
 
 class LetterStatus(LabelledEnum):
@@ -63,17 +69,52 @@ class DocumentNumberSequence(Base):
     last_serial: Mapped[int] = mapped_column(default=0)
 
 
+class Recipient(Base):
+    """Where one party's letters about a case go (送付先), entered by the caseworker.
+
+    Each part may be missing while it is being entered; ``recipient_problems`` names what is
+    missing before a letter can be issued. Deleted (the row) at the end of the case's retention period.
+    """
+
+    __tablename__ = "recipients"
+    __table_args__ = (sa.UniqueConstraint("case_id", "party"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))  # indexed by the unique constraint
+    party: Mapped[Party] = mapped_column(str_enum(Party, "recipient_party"))
+    name: Mapped[str | None] = mapped_column(sa.String(100))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(8))
+    address: Mapped[str | None] = mapped_column(sa.Text)  # up to three lines
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def address_lines(self) -> list[str]:
+        return (self.address or "").splitlines()
+
+    def __repr__(self) -> str:
+        # Never the name or the address: reprs end up in logs and tracebacks.
+        return f"<Recipient {self.id} case {self.case_id} {self.party}>"
+
+
+_VALID_LETTER = "status = 'issued'"
+
+
 class Letter(Base):
     __tablename__ = "letters"
     __table_args__ = (
         # The database's own guarantee that a number is never given twice.
         sa.UniqueConstraint("organization_id", "fiscal_year", "serial"),
+        # One valid letter per case, kind and party (a voided one may be issued again).
+        sa.Index("uq_letters_valid_kind_party", "case_id", "kind", "party", unique=True,
+                 postgresql_where=sa.text(_VALID_LETTER), sqlite_where=sa.text(_VALID_LETTER)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     kind: Mapped[LetterKind] = mapped_column(str_enum(LetterKind, "letter_kind"))
+    # Whom it was addressed to: the kind's party when it was issued.
+    party: Mapped[Party] = mapped_column(str_enum(Party, "letter_party"))
     status: Mapped[LetterStatus] = mapped_column(str_enum(LetterStatus, "letter_status"),
                                                  default=LetterStatus.ISSUED)
     fiscal_year: Mapped[int]

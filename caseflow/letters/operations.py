@@ -1,4 +1,10 @@
-"""Letters to residents: recipient, preview, issue, reprint, void, returned mail; print runs.
+"""Letters to residents: recipients, preview, issue, reprint, void, returned mail; print runs.
+
+A linkage error has two people (``Party``): the record's person, whose data carried another
+person's number, and the number's holder. Each kind of letter is for one of them
+(caseflow.letters.kinds.PARTIES), each party has their own recipient (送付先), and a case carries
+at most one valid letter per kind and party. A corrected case becomes 通知済 when every letter it
+calls for (``required_letter_kinds``) has been issued.
 
 Operations take the acting user, check what they may do, change the session and flush;
 the caller (a view, a job, the CLI) commits once. Rendering is caseflow.letters.render
@@ -14,20 +20,22 @@ import os
 import re
 import shutil
 import tempfile
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from caseflow.cases.access import visible_cases_clause
+from caseflow.cases.kernel import check_version, flush_case, record_event
 from caseflow.cases.models import Case
-from caseflow.cases.operations import check_version, fire, flush_case, record_event
-from caseflow.cases.vocabulary import CaseStatus, NotificationMethod, ViewedOnPortal
+from caseflow.cases.operations import fire
+from caseflow.cases.vocabulary import CaseStatus, NotificationMethod, Party, ViewedOnPortal
 from caseflow.core.japanese import JST, today_jst
+from caseflow.core.limits import REASON_MAX
 from caseflow.core.mynumber import contains_my_number
+from caseflow.core.params import required_text
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, NotFound
 from caseflow.letters.models import (
@@ -38,8 +46,10 @@ from caseflow.letters.models import (
     PrintRun,
     PrintRunLetter,
     PrintRunStatus,
+    Recipient,
     ReturnReason,
 )
+from caseflow.letters.postal import lookup_postal_code, normalize_postal_code
 from caseflow.organizations.models import LETTERHEAD_FIELDS, Organization, Program
 from caseflow.policy import Permission, may, require
 from caseflow.users.models import User
@@ -49,7 +59,6 @@ BANK_ACCOUNT_PROGRAM = "public-fund-account"
 # How long a resident is given to register the account again (目安).
 REREGISTER_DAYS = 60
 MAX_ADDRESS_LINES = 3
-_POSTAL_CODE = re.compile(r"[0-9]{3}-[0-9]{4}")
 
 Progress = Callable[[int, int, str], None]
 
@@ -71,44 +80,93 @@ def letters_of(session: Session, case: Case) -> list[Letter]:
     return list(session.scalars(sa.select(Letter).where(Letter.case_id == case.id).order_by(Letter.id)))
 
 
-def letter_kinds_for(case: Case) -> list[LetterKind]:
-    """The kinds of letter that fit this case."""
-    kinds = []
+def holder_known(case: Case) -> bool:
+    """Whether the registry named the number's holder (a number not in the registry has none to write to)."""
+    return case.registry_name is not None or case.registry_address is not None
+
+
+def _holder_kind(case: Case) -> LetterKind | None:
+    """The letter the number's holder gets, by the program: the bank-account request for 公金受取口座,
+    the holder notice where the program calls for one (``Program.holder_notice``)."""
+    if not holder_known(case):
+        return None
     if case.program.code == BANK_ACCOUNT_PROGRAM:
-        kinds.append(LetterKind.BANK_ACCOUNT)
-    kinds.append(LetterKind.APOLOGY)
+        return LetterKind.BANK_ACCOUNT
+    return LetterKind.HOLDER_NOTICE if case.program.holder_notice else None
+
+
+def letter_kinds_for(case: Case) -> list[LetterKind]:
+    """The kinds of letter that fit this case: the record's person's first, then the holder's."""
+    kinds = [LetterKind.APOLOGY]
     if case.viewed_on_portal is ViewedOnPortal.YES:
         kinds.append(LetterKind.VIEWED_NOTICE)
+    if (holder := _holder_kind(case)) is not None:
+        kinds.append(holder)
     return kinds
+
+
+def required_letter_kinds(case: Case) -> list[LetterKind]:
+    """The letters a case calls for, one per party: issuing the last of them makes it 通知済.
+
+    The record's person gets the viewed-notice when their data was viewed on the portal, the
+    apology otherwise (either may still be sent besides); the holder gets their program's letter.
+    """
+    kinds = [LetterKind.VIEWED_NOTICE if case.viewed_on_portal is ViewedOnPortal.YES else LetterKind.APOLOGY]
+    if (holder := _holder_kind(case)) is not None:
+        kinds.append(holder)
+    return kinds
+
+
+def missing_letter_kinds(session: Session, case: Case) -> list[LetterKind]:
+    """The letters the case calls for that it does not carry yet (issued and not voided)."""
+    valid = {(letter.kind, letter.party) for letter in letters_of(session, case) if letter.status is LetterStatus.ISSUED}
+    return [kind for kind in required_letter_kinds(case) if (kind, kind.party) not in valid]
 
 
 def may_issue(case: Case) -> bool:
     return case.status in (CaseStatus.CORRECTED, CaseStatus.NOTIFIED)
 
 
-# --- the recipient ---------------------------------------------------------------------------
+# --- the recipients --------------------------------------------------------------------------
 
 
-def normalize_postal_code(value: str | None) -> str | None:
-    """〒 and full-width digits allowed: "〒２４３０１２３" → "243-0123"; None when not 7 digits."""
-    text = unicodedata.normalize("NFKC", value or "").replace("〒", "").strip()
-    digits = re.sub(r"[\s\-‐‑–—―−ー]", "", text)
-    if not re.fullmatch(r"[0-9]{7}", digits):
-        return None
-    return f"{digits[:3]}-{digits[3:]}"
+def recipient_of(case: Case, party: Party) -> Recipient | None:
+    """Where ``party``'s letters about ``case`` go, as entered (None: nothing entered yet)."""
+    session = object_session(case)
+    return session.scalars(sa.select(Recipient).where(Recipient.case_id == case.id, Recipient.party == party)
+                           ).one_or_none()
 
 
-def set_recipient(case: Case, actor: User, *, name: str | None, postal_code: str | None,
-                  address: str | None, expected_version: int | None = None) -> None:
-    """Record where the case's letters go (送付先). Each part is checked; see recipient_problems."""
+def recipients_of(case: Case) -> dict[Party, Recipient]:
+    """The case's recipients by party."""
+    session = object_session(case)
+    return {r.party: r for r in session.scalars(sa.select(Recipient).where(Recipient.case_id == case.id))}
+
+
+def party_facts(case: Case, party: Party) -> dict[str, str | None]:
+    """``party``'s name and address as the case knows them (the record's from the extract, the
+    holder's from the registry): what the recipient form starts from."""
+    prefix = party.fact_prefix
+    return {"name": getattr(case, f"{prefix}name"), "address": getattr(case, f"{prefix}address")}
+
+
+def set_recipient(case: Case, actor: User, *, party: Party, name: str | None, postal_code: str | None,
+                  address: str | None, expected_version: int | None = None) -> Recipient:
+    """Record where ``party``'s letters about the case go (送付先). Each part is checked (a postal
+    code must exist in Japan Post's data); an incomplete one is kept, see recipient_problems."""
     require(actor, Permission.LETTER_ISSUE, case)
     check_version(case, expected_version)
-    name = " ".join((name or "").split()) or None
+    if not isinstance(party, Party):
+        raise DomainError("送付先の相手（本人・番号の保有者）を選択してください。")
+    # Runs of spaces become one, of the kind typed first (the full-width space between 氏 and 名 stays).
+    name = re.sub(r"\s+", lambda run: run.group()[0], (name or "").strip()) or None
     lines = [line.strip() for line in (address or "").splitlines() if line.strip()]
     problems = []
     code = normalize_postal_code(postal_code) if (postal_code or "").strip() else None
     if (postal_code or "").strip() and code is None:
         problems.append("郵便番号は7桁の数字で入力してください（例：243-0123）。")
+    elif code is not None and lookup_postal_code(code) is None:
+        problems.append(f"郵便番号 {code} は存在しません（日本郵便の郵便番号データにありません）。確認してください。")
     if len(lines) > MAX_ADDRESS_LINES:
         problems.append(f"住所は{MAX_ADDRESS_LINES}行以内で入力してください（窓付き封筒の宛名欄に収まるように）。")
     if any(len(line) > 40 for line in lines) or (name and len(name) > 30):
@@ -117,33 +175,40 @@ def set_recipient(case: Case, actor: User, *, name: str | None, postal_code: str
         problems.append("送付先に個人番号のような12桁の数字は入力できません。")
     if problems:
         raise DomainError(" ".join(problems))
-    case.recipient_name = name
-    case.recipient_postal_code = code
-    case.recipient_address = "\n".join(lines) or None
-    record_event(case, actor, "set_recipient")
+    recipient = recipient_of(case, party)
+    if recipient is None:
+        recipient = Recipient(case_id=case.id, party=party)
+        object_session(case).add(recipient)
+    recipient.name = name
+    recipient.postal_code = code
+    recipient.address = "\n".join(lines) or None
+    record_event(case, actor, "set_recipient", party=party.value)
     flush_case(case)
+    return recipient
 
 
-def recipient_problems(case: Case) -> list[str]:
-    """What is missing before a letter can be addressed to the recipient (empty when complete)."""
+def recipient_problems(case: Case, party: Party) -> list[str]:
+    """What is missing before a letter can be addressed to ``party`` (empty when complete)."""
+    recipient = recipient_of(case, party)
     problems = []
-    if not case.recipient_postal_code:
+    if recipient is None or not recipient.postal_code:
         problems.append("郵便番号")
-    lines = (case.recipient_address or "").splitlines()
+    lines = recipient.address_lines if recipient else []
     if not lines:
         problems.append("住所")
     elif not re.search(r"[0-9０-９一二三四五六七八九十]", "".join(lines)):
         problems.append("住所の番地")
-    if not case.recipient_name:
+    if recipient is None or not recipient.name:
         problems.append("宛名（氏名）")
     return problems
 
 
-def _check_recipient(case: Case) -> None:
-    missing = recipient_problems(case)
+def _check_recipient(case: Case, party: Party) -> Recipient:
+    missing = recipient_problems(case, party)
     if missing:
-        raise DomainError(f"送付先が不完全なため、通知文書を作成できません。不足：{'、'.join(missing)}。"
-                          "案件画面の「送付先」で入力してください。")
+        raise DomainError(f"{party.label}の送付先が不完全なため、通知文書を作成できません。不足：{'、'.join(missing)}。"
+                          f"案件画面の「送付先（{party.label}）」で入力してください。")
+    return recipient_of(case, party)
 
 
 def _letterhead(organization: Organization) -> dict:
@@ -165,19 +230,24 @@ def _event_day(case: Case, trigger: str) -> dt.date | None:
     return None
 
 
+# What went wrong, told to the letter's party: the record's person (their data carried another
+# person's number) or the number's holder (their number had another person's data attached).
 _WHAT_WAS_WRONG = {
     LetterKind.BANK_ACCOUNT: "あなたのマイナンバーに、ご本人以外の方の名義の口座が公金受取口座として登録されていました。",
     LetterKind.APOLOGY: "{program}の事務において、あなたの情報に、別の方のマイナンバーが誤って紐付けられていました。",
     LetterKind.VIEWED_NOTICE: "{program}の事務において、あなたの情報が別の方のマイナンバーに誤って紐付けられていたため、"
                               "その方がマイナポータルであなたの情報を閲覧できる状態になっていました。",
+    LetterKind.HOLDER_NOTICE: "あなたのマイナンバーに、別の方の{program}が誤って紐付けられていました。",
 }
 
 
 def build_snapshot(case: Case, kind: LetterKind, *, issued_on: dt.date, document_number: str | None) -> dict:
     """Everything a letter prints, as plain data (the renderer never sees ORM objects).
 
-    No My Number goes in: the case reference identifies the case to the resident.
+    The letter is addressed to the recipient of the kind's party. No My Number goes in: the case
+    reference identifies the case to the resident.
     """
+    recipient = recipient_of(case, kind.party)
     head = _letterhead(case.agency)
     corrected_on = _event_day(case, "correct")
     found_on = _event_day(case, "confirm") or case.detected_at.date()
@@ -198,12 +268,13 @@ def build_snapshot(case: Case, kind: LetterKind, *, issued_on: dt.date, document
         facts["reregister_by"] = (issued_on + dt.timedelta(days=REREGISTER_DAYS)).isoformat()
     return {
         "kind": kind.value,
+        "party": kind.party.value,
         "document_number": document_number,
         "issued_on": issued_on.isoformat(),
         "recipient": {
-            "postal_code": case.recipient_postal_code,
-            "address_lines": (case.recipient_address or "").splitlines(),
-            "name": case.recipient_name,
+            "postal_code": recipient.postal_code if recipient else None,
+            "address_lines": recipient.address_lines if recipient else [],
+            "name": recipient.name if recipient else None,
         },
         "issuer": {"organization": case.agency.name, "title": head["issuer_title"], "name": head["issuer_name"]},
         "contact": {key: head[key] for key in ("department", "place", "postal_code", "address", "phone", "hours")},
@@ -225,7 +296,7 @@ def preview_letter(actor: User, case: Case, kind: LetterKind) -> bytes:
     """The letter as it would be issued today, watermarked 見本, without a number; nothing is stored."""
     require(actor, Permission.LETTER_ISSUE, case)
     _check_kind(case, kind)
-    _check_recipient(case)
+    _check_recipient(case, kind.party)
     snapshot = build_snapshot(case, kind, issued_on=today_jst(), document_number=None)
     from caseflow.letters.render import render_letter
 
@@ -265,17 +336,19 @@ def next_serial(session: Session, organization_id: int, year: int) -> int:
 
 def issue_letter(session: Session, actor: User, case: Case, kind: LetterKind, *,
                  expected_version: int | None = None) -> Letter:
-    """Issue a letter: number it, render and store the PDF with its SHA-256 and snapshot, and
-    record the notification (a corrected case moves to 通知済 through the state machine)."""
+    """Issue a letter of ``kind`` to its party's recipient: number it, render and store the PDF with
+    its SHA-256 and snapshot, and record it. A corrected case moves to 通知済 (through the state
+    machine) with the last of the letters it calls for (``required_letter_kinds``)."""
     require(actor, Permission.LETTER_ISSUE, case)
     check_version(case, expected_version)
     if not may_issue(case):
         raise DomainError(f"この案件は現在「{case.status.label}」です。通知文書は、訂正が承認された案件"
                           "（訂正済・通知済）についてのみ発行できます。")
     _check_kind(case, kind)
-    _check_recipient(case)
-    if any(letter.kind is kind and letter.status is LetterStatus.ISSUED for letter in letters_of(session, case)):
-        raise DomainError(f"この案件には有効な「{kind.label}」が既に発行されています。"
+    recipient = _check_recipient(case, kind.party)
+    if any(letter.kind is kind and letter.party is kind.party and letter.status is LetterStatus.ISSUED
+           for letter in letters_of(session, case)):
+        raise DomainError(f"この案件には{kind.party.label}あての有効な「{kind.label}」が既に発行されています。"
                           "作り直す場合は、先に発行済みの文書を無効にしてください。")
     head = _letterhead(case.agency)
     issued_on = today_jst()
@@ -288,15 +361,16 @@ def issue_letter(session: Session, actor: User, case: Case, kind: LetterKind, *,
     rendered = render_letter(snapshot)
     if rendered.problems:
         raise DomainError("通知文書が印刷の条件を満たさないため、発行できませんでした：" + " ".join(rendered.problems))
-    letter = Letter(case=case, organization_id=case.agency_id, kind=kind, status=LetterStatus.ISSUED,
-                    fiscal_year=year, serial=serial, document_number=document_number, issued_on=issued_on,
-                    issued_by_id=actor.id, snapshot=snapshot, pdf=rendered.pdf,
+    letter = Letter(case=case, organization_id=case.agency_id, kind=kind, party=kind.party,
+                    status=LetterStatus.ISSUED, fiscal_year=year, serial=serial, document_number=document_number,
+                    issued_on=issued_on, issued_by_id=actor.id, snapshot=snapshot, pdf=rendered.pdf,
                     sha256=hashlib.sha256(rendered.pdf).hexdigest(), pages=rendered.pages,
-                    postal_code=case.recipient_postal_code)
+                    postal_code=recipient.postal_code)
     session.add(letter)
     session.flush()
-    details = {"letter_id": letter.id, "document_number": document_number, "kind": kind.value}
-    if case.status is CaseStatus.CORRECTED:
+    details = {"letter_id": letter.id, "document_number": document_number, "kind": kind.value,
+               "party": kind.party.value}
+    if case.status is CaseStatus.CORRECTED and not missing_letter_kinds(session, case):
         fire(case, "notify", actor, notified_on=issued_on, notification_method=NotificationMethod.MAIL,
              comment=f"{kind.label}（{document_number}）を発行", letter=details)
     else:
@@ -341,9 +415,7 @@ def void_letter(session: Session, actor: User, letter: Letter, *, reason: str | 
     require(actor, Permission.LETTER_ISSUE, letter.case)
     if letter.status is LetterStatus.VOIDED:
         raise DomainError("この通知文書は既に無効です。")
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("無効にする理由を入力してください。")
+    reason = required_text(reason, "無効にする理由を入力してください。", REASON_MAX, "無効にする理由は")
     letter.status = LetterStatus.VOIDED
     letter.voided_at = utcnow()
     letter.voided_by_id = actor.id
@@ -366,7 +438,10 @@ def record_returned(session: Session, actor: User, letter: Letter, *, reason: Re
         raise DomainError("この通知文書の返戻は既に記録されています。")
     letter.returned_on = returned_on
     letter.return_reason = reason
-    letter.return_note = (note or "").strip() or None
+    note = (note or "").strip() or None
+    if note and len(note) > REASON_MAX:
+        raise DomainError(f"返戻の備考は{REASON_MAX}文字以内で入力してください。")
+    letter.return_note = note
     record_event(letter.case, actor, "letter_returned", letter.return_note, letter_id=letter.id,
             document_number=letter.document_number, reason=reason.value)
     session.flush()

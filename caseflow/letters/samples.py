@@ -1,21 +1,34 @@
 """Built-in fictional letters, one per kind: for `caseflow letters sample`, the tests and the bench.
 
 Everything here is made up (青葉市 does not exist); the shape is exactly the snapshot that the
-print runs pass to ``caseflow.letters.render``.
+print runs pass to ``caseflow.letters.render``. The samples share one fictional case whose two
+people differ: each letter is addressed to its kind's party (caseflow.letters.kinds.PARTIES).
 """
 
 from __future__ import annotations
 
 import copy
 
-_COMMON: dict = {
-    "document_number": "青市民第1234号",
-    "issued_on": "2026-11-23",
-    "recipient": {
+from caseflow.cases.vocabulary import Party
+from caseflow.letters.kinds import PARTIES
+
+# The two people of the sample case: 髙橋 花子's record carried the number of 佐藤 健一.
+SAMPLE_RECIPIENTS: dict[Party, dict] = {
+    Party.RECORD_PERSON: {
         "postal_code": "243-0123",
         "address_lines": ["神奈川県青葉市中央三丁目12番5号", "青葉ハイツ203号室"],
         "name": "髙橋　花子",
     },
+    Party.NUMBER_HOLDER: {
+        "postal_code": "243-0456",
+        "address_lines": ["神奈川県青葉市緑が丘一丁目8番20号"],
+        "name": "佐藤　健一",
+    },
+}
+
+_COMMON: dict = {
+    "document_number": "青市民第1234号",
+    "issued_on": "2026-11-23",
     "issuer": {"organization": "青葉市", "title": "青葉市長", "name": "山田　太郎"},
     "contact": {
         "department": "青葉市 市民生活部 市民課 マイナンバー担当",
@@ -55,7 +68,7 @@ _SAMPLES: dict[str, dict] = {
             "viewed": False,
             "viewed_on": None,
             "viewed_what": None,
-            "what_was_wrong": "あなたのマイナンバーに、別の方の障害支援区分の認定情報が紐付けられていました。",
+            "what_was_wrong": "あなたの障害支援区分の認定情報に、別の方のマイナンバーが誤って紐付けられていました。",
         },
     },
     "viewed_notice": {
@@ -72,14 +85,30 @@ _SAMPLES: dict[str, dict] = {
             "what_was_wrong": "あなたの課税情報が、別の方のマイナンバーに誤って紐付けられていました。",
         },
     },
+    "holder_notice": {
+        "kind": "holder_notice",
+        "program": "障害支援区分認定情報",
+        "facts": {
+            "found_on": "2026-10-28",
+            "wrong_from": "2024-06-03",
+            "wrong_to": "2026-10-30",
+            "corrected_on": "2026-10-30",
+            "viewed": False,
+            "viewed_on": None,
+            "viewed_what": None,
+            "what_was_wrong": "あなたのマイナンバーに、別の方の障害支援区分の認定情報が誤って紐付けられていました。",
+        },
+    },
 }
 
 
 def sample_snapshot(kind: str) -> dict:
-    """A fictional letter snapshot of ``kind`` ("bank_account", "apology", "viewed_notice").
+    """A fictional letter snapshot of ``kind`` (any of caseflow.letters.kinds.KINDS), addressed to
+    the kind's party of the sample case.
 
     A fresh deep copy each call, so callers may change it (the bench varies names and addresses).
     """
     if kind not in _SAMPLES:
         raise ValueError(f"unknown letter kind: {kind!r}")
-    return copy.deepcopy({**_SAMPLES[kind], **_COMMON})
+    party = PARTIES[kind]
+    return copy.deepcopy({**_SAMPLES[kind], **_COMMON, "party": party.value, "recipient": SAMPLE_RECIPIENTS[party]})

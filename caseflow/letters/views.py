@@ -1,5 +1,6 @@
-"""Letter pages: the recipient and letters of a case (preview, issue, reprint, void, returned),
-and print runs (select, build in the background, download, printed, mailed)."""
+"""Letter pages: the recipients and letters of a case (preview, issue, reprint, void, returned),
+the postal-code look-up the recipient forms call, and print runs (select, build in the
+background, download, printed, mailed)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -20,14 +22,16 @@ from flask_login import current_user, login_required
 
 from caseflow.cases import forms
 from caseflow.cases.access import get_visible_case
+from caseflow.cases.vocabulary import CaseStatus, Party
 from caseflow.core.pages import Done, action, after_commit
 from caseflow.core.params import parse_id
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.letters import operations
 from caseflow.letters.models import LetterKind, PrintRun, PrintRunStatus, ReturnReason
+from caseflow.letters.postal import lookup_postal_code, normalize_postal_code
 from caseflow.organizations.models import Program
-from caseflow.policy import Permission, clause, may
+from caseflow.policy import Permission, clause, may, require
 
 bp = Blueprint("letters", __name__)
 
@@ -59,16 +63,61 @@ def _letter_case(letter_id: int) -> str:
 # --- a case's letters --------------------------------------------------------------------------
 
 
+def case_section_context(case) -> dict:
+    """What the case page's letters section shows (templates/letters/ui/case_section.html): per
+    party with a letter to receive, its recipient, what is missing, the facts the form starts from
+    and its kinds; the case's letters; the letters still to issue before 通知済."""
+    issued = operations.letters_of(db.session, case)
+    staff = may(current_user, Permission.LETTER_ISSUE, case)
+    issuable = operations.may_issue(case)
+    kinds = operations.letter_kinds_for(case)
+    recipients = operations.recipients_of(case)
+    parties = [{
+        "party": party, "recipient": recipients.get(party),
+        "kinds": [kind for kind in kinds if kind.party is party],
+        # the form starts from this party's own facts: the record's from the extract, the holder's from the registry
+        "facts": operations.party_facts(case, party),
+        "missing": operations.recipient_problems(case, party) if issuable else [],
+    } for party in Party if any(kind.party is party for kind in kinds) or party in recipients]
+    return {
+        "show_letters": bool(issued) or (staff and case.status in (CaseStatus.CONFIRMED, CaseStatus.CORRECTED,
+                                                                    CaseStatus.NOTIFIED)),
+        "letters": issued, "letter_kinds": kinds, "parties": parties,
+        "letters_missing": operations.missing_letter_kinds(db.session, case)
+        if case.status is CaseStatus.CORRECTED else [],
+        "may_handle_letters": staff, "may_issue_letters": staff and issuable,
+        "return_reasons": list(ReturnReason),
+    }
+
+
 @bp.route("/cases/<int:case_id>/recipient", methods=["POST"])
 @login_required
 @action(back=_case_letters)
 def set_recipient(case_id: int):
     case = get_visible_case(db.session, case_id, current_user)
-    operations.set_recipient(case, current_user, name=request.form.get("recipient_name"),
+    try:
+        party = Party(request.form.get("party") or "")
+    except ValueError:
+        raise DomainError("送付先の相手（本人・番号の保有者）を選択してください。") from None
+    operations.set_recipient(case, current_user, party=party, name=request.form.get("recipient_name"),
                              postal_code=request.form.get("recipient_postal_code"),
                              address=request.form.get("recipient_address"),
                              expected_version=forms.version(request.form))
-    return Done("送付先を登録しました。")
+    return Done(f"送付先（{party.label}）を登録しました。")
+
+
+@bp.route("/letters/postal-codes/<code>")
+@login_required
+def postal_code(code: str):
+    """The address a postal code stands for (Japan Post's data, offline), for the recipient forms'
+    script: 404 with a Japanese message when no such code exists."""
+    require(current_user, Permission.LETTER_ISSUE)
+    area = lookup_postal_code(code)
+    if area is None:
+        shown = normalize_postal_code(code) or code[:10]
+        return jsonify({"found": False, "message": f"郵便番号 {shown} は存在しません。"}), 404
+    return jsonify({"found": True, "postal_code": area.postal_code, "prefecture": area.prefecture,
+                    "city": area.city, "town": area.town, "address": area.address})
 
 
 @bp.route("/cases/<int:case_id>/letters/preview")

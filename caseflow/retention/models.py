@@ -21,7 +21,7 @@ class Disposal(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     disposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    subject: Mapped[str] = mapped_column(sa.String(20))  # case | letter | print_run
+    subject: Mapped[str] = mapped_column(sa.String(20))  # case | letter | print_run | evidence
     subject_id: Mapped[int]
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     what: Mapped[str] = mapped_column(sa.Text)

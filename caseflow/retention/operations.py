@@ -4,7 +4,7 @@ A case is closed when the resident was notified (通知済) or it was found not 
 (誤りなし). Its program's retention period (``programs.retention_years``, or the installation's
 ``RETENTION_YEARS``) counts from that day; once it has passed, the people's facts on the case
 (both people's name, kana, birth date, sex and address, the registered and the linked My
-Numbers, the recipient, what was viewed), its letters' PDFs and what they were printed from, and
+Numbers, both parties' recipients, what was viewed), its letters' PDFs and what they were printed from, and
 the files of the print runs that carried them are deleted. The case keeps its reference, status,
 grade, verdicts, cause, the viewed flag and its timeline, so every report counts it as before.
 Each deletion is a ``Disposal`` row: what, when, by which rule.
@@ -25,7 +25,9 @@ from caseflow.cases.models import PERSONAL_FACTS, Case, CaseEvent, Correction
 from caseflow.cases.vocabulary import CaseStatus
 from caseflow.core.japanese import JST
 from caseflow.db import utcnow
-from caseflow.letters.models import Letter, PrintRun, PrintRunLetter
+from caseflow.evidence.models import Evidence
+from caseflow.evidence.operations import dispose_evidence
+from caseflow.letters.models import Letter, PrintRun, PrintRunLetter, Recipient
 from caseflow.letters.operations import dispose_letter, print_run_directory
 from caseflow.organizations.models import Program
 from caseflow.retention.models import Disposal
@@ -129,6 +131,12 @@ def dispose_case(session: Session, case: Case, rule: RetentionRule) -> list[Disp
         correction.linked_number = None
     if linked:
         deleted.append("訂正で紐付けた個人番号")
+    # Each party's recipient goes whole: the row says nothing once its name and address are gone.
+    recipients = session.scalars(sa.select(Recipient).where(Recipient.case_id == case.id)
+                                 .order_by(Recipient.party.desc())).all()  # the record's person first
+    for recipient in recipients:
+        deleted.append(f"送付先（{recipient.party.label}：郵便番号・住所・氏名）")
+        session.delete(recipient)
     case.facts_disposed_at = now
     records = [Disposal(disposed_at=now, subject="case", subject_id=case.id, case_id=case.id,
                         what="、".join(deleted) or "（保存されていた本人の情報なし）", rule=rule.text, closed_on=closed)]
@@ -147,6 +155,10 @@ def dispose_case(session: Session, case: Case, rule: RetentionRule) -> list[Disp
             records.append(Disposal(disposed_at=now, subject="print_run", subject_id=run.id, case_id=case.id,
                                     what=f"印刷{run.id}のファイル（差込印刷PDF・送付先一覧・表紙）", rule=rule.text,
                                     closed_on=closed))
+    for evidence in session.scalars(sa.select(Evidence).where(Evidence.case_id == case.id,
+                                                               Evidence.disposed_at.is_(None)).order_by(Evidence.id)):
+        records.append(Disposal(disposed_at=now, subject="evidence", subject_id=evidence.id, case_id=case.id,
+                                what=dispose_evidence(evidence), rule=rule.text, closed_on=closed))
     session.add_all(records)
     session.flush()
     return records
@@ -204,7 +216,7 @@ def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
 
 
 EXPORT_HEADER = ["処分番号", "処分日時", "対象", "対象番号", "案件番号", "削除した情報", "保存期間の起算日", "規則"]
-SUBJECT_LABELS = {"case": "案件", "letter": "通知文書", "print_run": "印刷"}
+SUBJECT_LABELS = {"case": "案件", "letter": "通知文書", "print_run": "印刷", "evidence": "証拠書類"}
 
 
 def export_rows(session: Session) -> Iterable[list]:

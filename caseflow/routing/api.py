@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from caseflow.api.cases import CASE, committed_case, visible_case
 from caseflow.api.views import Body, Field, api_route
+from caseflow.core.limits import TEXT_MAX
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization
@@ -13,12 +14,12 @@ from caseflow.users.models import User
 REFERRAL_BODY = Body("ReferralRequest", "他の組織への照会", (
     Field("version", "integer", "取得した案件の version（楽観的排他制御）", required=True),
     Field("to", "integer", "照会先の組織の id（所管省庁、デジタル庁、または紐付け実施機関）", required=True),
-    Field("question", "string", "照会の内容", required=True, max_length=2000),
+    Field("question", "string", "照会の内容", required=True, max_length=TEXT_MAX),
 ))
 
 ANSWER_BODY = Body("ReferralAnswerRequest", "照会への回答（案件は照会元に戻ります）", (
     Field("version", "integer", "取得した案件の version（楽観的排他制御）", required=True),
-    Field("answer", "string", "回答の内容", required=True, max_length=2000),
+    Field("answer", "string", "回答の内容", required=True, max_length=TEXT_MAX),
 ))
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from caseflow.cases.kernel import check_version, flush_case, record_event, session_of
 from caseflow.cases.models import Case
-from caseflow.cases.operations import check_version, flush_case, record_event, session_of, transitioned
+from caseflow.cases.operations import transitioned
+from caseflow.core.limits import TEXT_MAX
 from caseflow.core.mynumber import mask_my_numbers
 from caseflow.core.params import required_text
 from caseflow.db import utcnow
@@ -22,7 +24,7 @@ from caseflow.policy import Permission, clause, may, require
 from caseflow.routing.models import InboxItem, InboxKind, Referral, ReferralStatus
 from caseflow.users.models import User
 
-MAX_TEXT = 2000
+MAX_TEXT = TEXT_MAX
 
 
 def _text(value: str | None, missing: str) -> str:

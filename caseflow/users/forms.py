@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from caseflow.users import totp
 from caseflow.users.passwords import MAX_PASSWORD_LENGTH
 
 
@@ -12,7 +13,8 @@ class LoginForm(FlaskForm):
 
 
 class CodeForm(FlaskForm):
-    code = StringField("確認コード（6桁）", validators=[
+    # Six digits, perhaps split in two by a space as authenticator apps show them (the page's maxlength).
+    code = StringField("確認コード（6桁）", render_kw={"maxlength": totp.DIGITS + 1}, validators=[
         DataRequired("確認コードを入力してください。"),
         Regexp(r"^ *[0-9]{3} ?[0-9]{3} *\Z", message="確認コードは半角数字6桁で入力してください。"),
     ])

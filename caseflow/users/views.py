@@ -33,6 +33,7 @@ from caseflow.users.operations import (
     start_second_factor_enrolment,
     verify_second_factor,
 )
+from caseflow.users.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 bp = Blueprint("auth", __name__)
 
@@ -240,6 +241,10 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+# The page's minlength and maxlength are the rules the server checks (caseflow.users.passwords).
+PASSWORD_LENGTHS = {"password_min": MIN_PASSWORD_LENGTH, "password_max": MAX_PASSWORD_LENGTH}
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 @action()
@@ -251,7 +256,7 @@ def password():
             change_password(db.session, user, form.current_password.data, form.new_password.data)
         except DomainError as exc:  # answered here, not refused: the count of failures is kept
             flash(exc.message, "error")
-            return render_template("auth/password.html", form=form), 422
+            return render_template("auth/password.html", form=form, **PASSWORD_LENGTHS), 422
         # Other sessions ended with the change; this one goes on under a new cookie, with its
         # login time kept (the absolute timeout still counts from the login).
         login_at = session.get(LOGIN_AT)
@@ -260,4 +265,4 @@ def password():
         session[LOGIN_AT], session[SEEN_AT] = login_at, int(time.time())
         flash("パスワードを変更しました。", "success")
         return redirect(url_for("auth.password"))
-    return render_template("auth/password.html", form=form), 422 if form.errors else 200
+    return render_template("auth/password.html", form=form, **PASSWORD_LENGTHS), 422 if form.errors else 200

@@ -179,28 +179,34 @@ def test_start_verification_and_confirm(api_as, make_case, caseworker, conforms)
     assert body["status"] == {"value": "verifying", "label": "確認中"}
     assert body["assignee"] == {"id": caseworker.id, "display_name": caseworker.display_name}
     assert body["version"] == version + 1
-    assert set(body["allowed_actions"]) >= {"confirm", "dismiss"}
+    assert set(body["allowed_actions"]) >= {"confirm", "propose_dismissal"}
+    assert "dismiss" not in body["allowed_actions"]  # a supervisor approves a proposed dismissal
 
     response = api("POST", f"/api/v1/cases/{case.id}/transitions/confirm", {
         "version": body["version"], "cause": "family_member_number", "viewed_on_portal": "yes",
         "viewed_what": "障害者手帳の情報", "viewed_on": "2023-06-01", "viewing_suspended": True,
-        "comment": "本人に電話で確認"})
+        "identity_method": "notification_card", "identity_verified_on": "2025-01-06", "comment": "本人に電話で確認"})
     body = conforms(response, "Case")
     assert body["status"]["value"] == "confirmed"
     assert (body["cause"], body["viewed_on_portal"], body["viewed_what"], body["viewed_on"],
             body["viewing_suspended"]) == ("family_member_number", "yes", "障害者手帳の情報", "2023-06-01", True)
+    assert body["identity_verification"] == {
+        "method": "notification_card", "method_other": None, "verified_on": "2025-01-06",
+        "verified_by": {"id": caseworker.id, "display_name": caseworker.display_name}}
     assert body["events"][-1]["trigger"] == "confirm" and body["events"][-1]["comment"] == "本人に電話で確認"
     assert body["events"][-1]["actor"]["id"] == caseworker.id
     db.session.refresh(case)
     assert case.status is CaseStatus.CONFIRMED and case.viewing_suspended
 
 
-def test_dismiss_then_reopen_and_notify(api_as, make_case, caseworker):
+def test_dismiss_then_reopen_and_notify(api_as, make_case, caseworker, supervisor):
     api = api_as(caseworker)
     case = make_case(CaseStatus.VERIFYING)
-    body = api("POST", f"/api/v1/cases/{case.id}/transitions/dismiss",
-               {"version": case.version, "dismiss_reason": "surname_change"}).json
-    assert (body["status"]["value"], body["dismiss_reason"]) == ("false", "surname_change")
+    body = api("POST", f"/api/v1/cases/{case.id}/dismissal",
+               {"version": case.version, "dismiss_reason": "other", "dismiss_reason_other": "住民票で本人と確認"}).json
+    assert (body["status"]["value"], body["dismiss_reason"]) == ("verifying", None)  # until approved
+    body = api_as(supervisor)("POST", f"/api/v1/cases/{case.id}/transitions/dismiss", {"version": body["version"]}).json
+    assert (body["status"]["value"], body["dismiss_reason"]) == ("false", "other")
     refused = api("POST", f"/api/v1/cases/{case.id}/transitions/reopen", {"version": body["version"]})
     assert _error(refused, 422)["message"] == "再確認する理由を記入してください。"
     body = api("POST", f"/api/v1/cases/{case.id}/transitions/reopen",

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from caseflow.audit.models import AccessRecord
 from caseflow.audit.operations import append_record, verify_chain
+from caseflow.cases import kernel
 from caseflow.cases.vocabulary import CaseStatus, Grade
 from caseflow.cli import main
 from caseflow.extensions import db
@@ -79,7 +80,6 @@ def _three_records(committed_app, make_case_committed):
 
 
 def _committed_case():
-    from caseflow.cases import operations
     from caseflow.organizations.models import Organization, Program
     from caseflow.users.operations import create_user
 
@@ -92,7 +92,7 @@ def _committed_case():
         db.session.add(program)
         user = create_user(db.session, login="auditor-cw", display_name="監査 太郎", organization=agency,
                            roles={Role.CASEWORKER}, password="correct horse battery")
-        case = operations.open_case(db.session, program=program, agency=agency, source_record_id="A1",
+        case = kernel.open_case(db.session, program=program, agency=agency, source_record_id="A1",
                                     registered_number="123456789018", grade=Grade.C, field_verdicts={})
         return case, user
 

@@ -41,6 +41,7 @@ def test_caseworker_confirms_a_case_in_the_browser(live_server, page, committed_
     confirm = page.locator("form", has=page.get_by_role("button", name="紐付け誤りと確定"))
     confirm.get_by_label("主な原因").select_option(label="家族のマイナンバーの取り違え")
     confirm.get_by_label("閲覧なし").check()
+    confirm.get_by_label("本人確認の方法", exact=True).select_option(label="本人への照会")  # the day: today
     confirm.get_by_label("確認の経緯（任意）").fill("本人に電話で確認し、家族の番号と判明。")
     confirm.get_by_role("button", name="紐付け誤りと確定").click()
 

@@ -61,7 +61,7 @@ def test_supervisor_approves_from_the_supervision_queue(live_server, page, commi
     page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="承認待ち・期限超過").click()
     expect(page.get_by_role("heading", name="承認待ち・期限超過", exact=True)).to_be_visible()
     expect(page.locator("#approvals").get_by_role("link", name=reference)).to_have_count(0)
-    expect(page.get_by_text("承認待ちの訂正内容はありません。")).to_be_visible()
+    expect(page.get_by_text("承認待ちの訂正内容・誤りなしの判断はありません。")).to_be_visible()
 
     with committed_app.app_context():
         case = db.session.get(Case, int(reference.removeprefix("CF-")))

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from caseflow.cases import operations
+from caseflow.cases import kernel, operations
 from caseflow.cases.models import Case, CaseEvent
 from caseflow.cases.vocabulary import CaseStatus, Cause, CorrectionOutcome, DismissReason, Grade, ViewedOnPortal
 from caseflow.errors import Conflict
@@ -15,7 +15,7 @@ from caseflow.organizations.models import Organization, Program
 from caseflow.seeding import load_reference
 from caseflow.users.models import Role, User
 from caseflow.users.operations import create_user
-from tests.conftest import PASSWORD, valid_number
+from tests.conftest import IDENTITY, PASSWORD, valid_number
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def world(committed_app):
                              roles={Role.CASEWORKER}, password=PASSWORD)
         bosses = [create_user(session, login=f"s{i}", display_name=f"承認{i}", organization=agency,
                               roles={Role.SUPERVISOR}, password=PASSWORD) for i in (1, 2)]
-        case = operations.open_case(session, program=program, agency=agency, source_record_id="X1",
+        case = kernel.open_case(session, program=program, agency=agency, source_record_id="X1",
                                     registered_number=valid_number(7), grade=Grade.C, field_verdicts={})
         operations.start_verification(case, worker)
         session.commit()
@@ -47,17 +47,19 @@ def test_stale_transition_commits_neither_status_nor_event(world):
         case_2 = second.get(Case, ids["case"])
         worker_1 = first.get(User, ids["worker"])
         worker_2 = second.get(User, ids["worker"])
-        operations.dismiss_case(case_1, worker_1, dismiss_reason=DismissReason.SURNAME_CHANGE)
+        operations.propose_dismissal(case_1, worker_1, dismiss_reason=DismissReason.SURNAME_CHANGE)
+        operations.approve_dismissal(case_1, first.get(User, ids["bosses"][0]))
         first.commit()
         with pytest.raises(Conflict, match="他の職員により更新"):
-            operations.confirm_case(case_2, worker_2, cause=Cause.FAMILY_MEMBER_NUMBER, viewed_on_portal=ViewedOnPortal.NO)
+            operations.confirm_case(case_2, worker_2, cause=Cause.FAMILY_MEMBER_NUMBER, viewed_on_portal=ViewedOnPortal.NO,
+                                    **IDENTITY)
         second.rollback()
     with Session(engine) as check:
         case = check.get(Case, ids["case"])
         triggers = check.scalars(sa.select(CaseEvent.trigger).where(CaseEvent.case_id == case.id)
                                  .order_by(CaseEvent.id)).all()
     assert case.status is CaseStatus.FALSE
-    assert triggers == ["detect", "start_verification", "dismiss"]
+    assert triggers == ["detect", "start_verification", "propose_dismissal", "dismiss"]
 
 
 def test_two_supervisors_approving_at_once_exactly_one_wins(world):
@@ -66,7 +68,8 @@ def test_two_supervisors_approving_at_once_exactly_one_wins(world):
     with Session(engine) as s:
         case = s.get(Case, ids["case"])
         worker = s.get(User, ids["worker"])
-        operations.confirm_case(case, worker, cause=Cause.FAMILY_MEMBER_NUMBER, viewed_on_portal=ViewedOnPortal.NO)
+        operations.confirm_case(case, worker, cause=Cause.FAMILY_MEMBER_NUMBER, viewed_on_portal=ViewedOnPortal.NO,
+                                **IDENTITY)
         operations.propose_correction(case, worker, wrong_number_removed=True, outcome=CorrectionOutcome.UNLINKED)
         s.commit()
     results = []

@@ -13,53 +13,82 @@ from caseflow.cases.vocabulary import (
     CorrectionOutcome,
     CorrectionStatus,
     DismissReason,
+    IdentityMethod,
     NotificationMethod,
     ViewedOnPortal,
 )
+from caseflow.core.japanese import today_jst
 from caseflow.errors import DomainError, PermissionDenied
 from caseflow.users.models import Role
-from tests.conftest import events_of, valid_number
+from tests.conftest import IDENTITY, events_of, valid_number
 
 
 def test_confirm_requires_a_cause(make_case, caseworker):
     case = make_case(CaseStatus.VERIFYING)
     with pytest.raises(DomainError, match="主な原因を選択"):
-        operations.confirm_case(case, caseworker, cause=None, viewed_on_portal=ViewedOnPortal.NO)
+        operations.confirm_case(case, caseworker, cause=None, viewed_on_portal=ViewedOnPortal.NO, **IDENTITY)
     assert case.status is CaseStatus.VERIFYING
 
 
 def test_confirm_with_other_cause_requires_its_text(make_case, caseworker):
     case = make_case(CaseStatus.VERIFYING)
     with pytest.raises(DomainError, match="その他"):
-        operations.confirm_case(case, caseworker, cause=Cause.OTHER, viewed_on_portal=ViewedOnPortal.NO)
+        operations.confirm_case(case, caseworker, cause=Cause.OTHER, viewed_on_portal=ViewedOnPortal.NO, **IDENTITY)
     operations.confirm_case(case, caseworker, cause=Cause.OTHER, cause_other="住所変更時の誤入力",
-                            viewed_on_portal=ViewedOnPortal.NO)
+                            viewed_on_portal=ViewedOnPortal.NO, **IDENTITY)
     assert case.cause_other == "住所変更時の誤入力"
 
 
 def test_confirm_requires_the_viewed_on_portal_answer(make_case, caseworker):
     case = make_case(CaseStatus.VERIFYING)
     with pytest.raises(DomainError, match="マイナポータルでの閲覧"):
-        operations.confirm_case(case, caseworker, cause=Cause.MANUAL_TRANSCRIPTION, viewed_on_portal=None)
+        operations.confirm_case(case, caseworker, cause=Cause.MANUAL_TRANSCRIPTION, viewed_on_portal=None, **IDENTITY)
     with pytest.raises(DomainError, match="閲覧された情報"):
         operations.confirm_case(case, caseworker, cause=Cause.MANUAL_TRANSCRIPTION,
-                                viewed_on_portal=ViewedOnPortal.YES)
+                                viewed_on_portal=ViewedOnPortal.YES, **IDENTITY)
     operations.confirm_case(case, caseworker, cause=Cause.MANUAL_TRANSCRIPTION,
                             viewed_on_portal=ViewedOnPortal.YES, viewed_what="薬剤情報",
-                            viewed_on=dt.date(2023, 6, 1), viewing_suspended=True)
+                            viewed_on=dt.date(2023, 6, 1), viewing_suspended=True, **IDENTITY)
     assert (case.status, case.viewed_on_portal, case.viewed_what, case.viewing_suspended) == (
         CaseStatus.CONFIRMED, ViewedOnPortal.YES, "薬剤情報", True)
     assert events_of(case.id)[-1].details["viewed_on_portal"] == "yes"
 
 
-def test_dismiss_requires_a_reason(make_case, caseworker):
+def test_confirm_records_how_identity_was_verified(make_case, caseworker):
+    case = make_case(CaseStatus.VERIFYING)
+    confirm = dict(cause=Cause.MANUAL_TRANSCRIPTION, viewed_on_portal=ViewedOnPortal.NO)
+    with pytest.raises(DomainError, match="本人確認の方法を選択"):
+        operations.confirm_case(case, caseworker, identity_method=None, identity_verified_on=dt.date(2025, 1, 6),
+                                **confirm)
+    with pytest.raises(DomainError, match="本人確認の方法で「その他」"):
+        operations.confirm_case(case, caseworker, identity_method=IdentityMethod.OTHER,
+                                identity_verified_on=dt.date(2025, 1, 6), **confirm)
+    with pytest.raises(DomainError, match="本人確認をした日を入力"):
+        operations.confirm_case(case, caseworker, identity_method=IdentityMethod.MY_NUMBER_CARD,
+                                identity_verified_on=None, **confirm)
+    with pytest.raises(DomainError, match="未来"):
+        operations.confirm_case(case, caseworker, identity_method=IdentityMethod.MY_NUMBER_CARD,
+                                identity_verified_on=today_jst() + dt.timedelta(days=1), **confirm)
+    assert case.status is CaseStatus.VERIFYING
+    operations.confirm_case(case, caseworker, identity_method=IdentityMethod.OTHER,
+                            identity_method_other="勤務先の在籍証明と照合", identity_verified_on=dt.date(2025, 1, 6),
+                            **confirm)
+    assert (case.identity_method, case.identity_method_other, case.identity_verified_on,
+            case.identity_verified_by_id) == (IdentityMethod.OTHER, "勤務先の在籍証明と照合", dt.date(2025, 1, 6),
+                                              caseworker.id)
+    assert events_of(case.id)[-1].details["identity_method"] == "other"
+
+
+def test_a_dismissal_is_proposed_with_a_reason(make_case, caseworker):
     case = make_case(CaseStatus.VERIFYING)
     with pytest.raises(DomainError, match="理由を選択"):
-        operations.dismiss_case(case, caseworker, dismiss_reason=None)
+        operations.propose_dismissal(case, caseworker, dismiss_reason=None)
     with pytest.raises(DomainError, match="その他"):
-        operations.dismiss_case(case, caseworker, dismiss_reason=DismissReason.OTHER)
-    operations.dismiss_case(case, caseworker, dismiss_reason=DismissReason.SURNAME_CHANGE)
-    assert case.status is CaseStatus.FALSE
+        operations.propose_dismissal(case, caseworker, dismiss_reason=DismissReason.OTHER)
+    operations.propose_dismissal(case, caseworker, dismiss_reason=DismissReason.OTHER,
+                                 dismiss_reason_other="本人に確認し、番号は本人のものと判明")
+    assert case.status is CaseStatus.VERIFYING  # until a supervisor approves
+    assert case.pending_dismissal.reason is DismissReason.OTHER
 
 
 def test_reopen_requires_a_reason_and_clears_the_dismissal(make_case, caseworker):
@@ -117,7 +146,7 @@ def test_linked_number_must_be_a_valid_and_different_number(make_case, caseworke
     (None, None, "住基照会に用いた情報と該当人数"),
     (4, 2, "2人が該当したため、本人を特定するまで紐付けできません"),
     (4, 0, "該当者がいない"),
-    (3, 1, "3情報は性別が不明な場合のみ"),  # the case's records carry the sex
+    (3, 1, "3情報は性別を保有しない事務、または性別が不明な場合のみ"),  # the record carries the sex
     (5, 1, "基本4情報または3情報"),
 ])
 def test_linking_needs_a_registry_query_that_found_exactly_one_person(make_case, caseworker, facts, matches,
@@ -220,7 +249,7 @@ def test_ministry_officer_cannot_change_a_case(make_case, make_user, ministry):
     case = make_case(CaseStatus.VERIFYING)
     with pytest.raises(PermissionDenied):
         operations.confirm_case(case, officer, cause=Cause.OTHER, cause_other="x",
-                                viewed_on_portal=ViewedOnPortal.NO)
+                                viewed_on_portal=ViewedOnPortal.NO, **IDENTITY)
 
 
 def test_available_actions_follow_the_machine_and_the_user(make_case, caseworker, supervisor, make_user, ministry):

@@ -8,27 +8,32 @@ import pytest
 
 from caseflow.cases import operations
 from caseflow.cases.machine import CASE_MACHINE, TRANSITIONS, IllegalStatusChange
-from caseflow.cases.vocabulary import CaseStatus, Cause, DismissReason, NotificationMethod, ViewedOnPortal
-from caseflow.errors import DomainError
-from tests.conftest import events_of
+from caseflow.cases.vocabulary import CaseStatus, Cause, NotificationMethod, ProposalStatus, ViewedOnPortal
+from caseflow.errors import DomainError, PermissionDenied
+from caseflow.users.models import Role
+from tests.conftest import IDENTITY, events_of
 
 S = CaseStatus
 # The workflow, as the issue states it. The machine must agree with this table exactly.
 ALLOWED = {
     (S.DETECTED, "start_verification"): S.VERIFYING,
     (S.VERIFYING, "confirm"): S.CONFIRMED,
-    (S.VERIFYING, "dismiss"): S.FALSE,
+    (S.VERIFYING, "dismiss"): S.FALSE,  # a supervisor approves the pending dismissal
     (S.FALSE, "reopen"): S.VERIFYING,
+    (S.CONFIRMED, "reopen_confirmation"): S.VERIFYING,  # a supervisor, before any correction
     (S.CONFIRMED, "correct"): S.CORRECTED,
     (S.CORRECTED, "notify"): S.NOTIFIED,
 }
-TRIGGERS = ["start_verification", "confirm", "dismiss", "reopen", "correct", "notify"]
+TRIGGERS = ["start_verification", "confirm", "dismiss", "reopen", "reopen_confirmation", "correct", "notify"]
+# The second person's triggers: fired by a supervisor on a proposal someone else made.
+SUPERVISORS_TRIGGERS = {"dismiss", "correct", "reopen_confirmation"}
 
 VALID_INPUT = {
     "start_verification": {},
-    "confirm": {"cause": Cause.TWO_FACT_QUERY, "viewed_on_portal": ViewedOnPortal.UNKNOWN},
-    "dismiss": {"dismiss_reason": DismissReason.UNREPORTED_MOVE},
+    "confirm": {"cause": Cause.TWO_FACT_QUERY, "viewed_on_portal": ViewedOnPortal.UNKNOWN, **IDENTITY},
+    "dismiss": {"comment": "照合結果を確認しました"},
     "reopen": {"comment": "本人から申出があったため"},
+    "reopen_confirmation": {"comment": "本人確認の書類を取り違えていたため"},
     "correct": {"comment": "確認しました"},
     "notify": {"notified_on": dt.date.today(), "notification_method": NotificationMethod.MAIL},
 }
@@ -43,9 +48,11 @@ def test_machine_matches_the_workflow_table():
 @pytest.mark.parametrize("trigger", TRIGGERS)
 @pytest.mark.parametrize("state", list(CaseStatus))
 def test_state_trigger_pair(state, trigger, make_case, caseworker, supervisor):
-    case = make_case(state, pending_correction=(state is S.CONFIRMED))
+    # What each approval decides is pending (a correction, a dismissal, proposed by the caseworker).
+    case = make_case(state, pending_correction=(state is S.CONFIRMED and trigger == "correct"),
+                     pending_dismissal=(state is S.VERIFYING and trigger == "dismiss"))
     before = len(events_of(case.id))
-    actor = supervisor if trigger == "correct" else caseworker
+    actor = supervisor if trigger in SUPERVISORS_TRIGGERS else caseworker
 
     if (state, trigger) in ALLOWED:
         operations.fire(case, trigger, actor, **VALID_INPUT[trigger])
@@ -90,3 +97,52 @@ def test_a_status_jump_is_not_stored(make_case, session):
     case.status = CaseStatus.NOTIFIED
     with pytest.raises(IllegalStatusChange, match="not a transition"):
         session.flush()
+
+
+def test_false_set_by_hand_is_not_stored(make_case, session):
+    case = make_case(CaseStatus.VERIFYING, pending_dismissal=True)
+    case.status = CaseStatus.FALSE  # proposed, never approved: as from a shell or a script
+    with pytest.raises(IllegalStatusChange, match="second person"):
+        session.flush()
+
+
+def test_dismiss_needs_a_pending_dismissal_and_a_second_person(make_case, make_user, caseworker, supervisor):
+    case = make_case(CaseStatus.VERIFYING)
+    with pytest.raises(DomainError, match="承認待ちの誤りなしの判断がありません"):
+        operations.fire(case, "dismiss", supervisor)
+    boss = make_user(Role.SUPERVISOR)
+    proposed_by_boss = make_case(CaseStatus.VERIFYING, staff=(boss, boss), pending_dismissal=True)
+    with pytest.raises(PermissionDenied, match="登録した職員本人は承認できません"):
+        operations.fire(proposed_by_boss, "dismiss", boss)
+    with pytest.raises(PermissionDenied, match="承認者"):
+        operations.fire(proposed_by_boss, "dismiss", caseworker)
+    assert proposed_by_boss.status is CaseStatus.VERIFYING
+    operations.fire(proposed_by_boss, "dismiss", supervisor)
+    assert proposed_by_boss.status is CaseStatus.FALSE
+    assert proposed_by_boss.dismissals[-1].status is ProposalStatus.APPROVED
+
+
+def test_confirm_waits_while_a_dismissal_is_pending(make_case, caseworker):
+    case = make_case(CaseStatus.VERIFYING, pending_dismissal=True)
+    assert "confirm" not in operations.available_actions(case, caseworker)
+    with pytest.raises(DomainError, match="承認待ちの誤りなしの判断があります"):
+        operations.fire(case, "confirm", caseworker, **VALID_INPUT["confirm"])
+    assert case.status is CaseStatus.VERIFYING
+
+
+def test_reopen_confirmation_is_a_supervisors_before_any_correction(make_case, caseworker, supervisor):
+    case = make_case(CaseStatus.CONFIRMED, pending_correction=True)
+    assert "reopen_confirmation" not in operations.available_actions(case, supervisor)
+    with pytest.raises(DomainError, match="承認待ちの訂正内容があります"):
+        operations.reopen_confirmation(case, supervisor, comment="書類の取り違え")
+    confirmed = make_case(CaseStatus.CONFIRMED)
+    with pytest.raises(PermissionDenied, match="誤り確定の取消しは"):
+        operations.reopen_confirmation(confirmed, caseworker, comment="書類の取り違え")
+    with pytest.raises(DomainError, match="取り消す理由"):
+        operations.reopen_confirmation(confirmed, supervisor, comment=" ")
+    operations.reopen_confirmation(confirmed, supervisor, comment="書類の取り違え")
+    assert (confirmed.status, confirmed.cause, confirmed.viewed_on_portal, confirmed.identity_method) == (
+        CaseStatus.VERIFYING, None, None, None)
+    event = events_of(confirmed.id)[-1]
+    assert (event.trigger, event.comment, event.details["previous"]["cause"]) == (
+        "reopen_confirmation", "書類の取り違え", Cause.FAMILY_MEMBER_NUMBER.value)

@@ -281,7 +281,7 @@ def committed_world(committed_app):
         program = session.scalars(sa.select(Program).order_by(Program.id)).first()
         workers = [create_user(session, login=f"w{i}", display_name=f"担当{i}", organization=agency,
                                roles={Role.CASEWORKER}, password=PASSWORD) for i in (1, 2)]
-        from caseflow.cases.operations import open_case
+        from caseflow.cases.kernel import open_case
 
         case = open_case(session, program=program, agency=agency, source_record_id="Q1",
                          registered_number=valid_number(9), grade=Grade.C, field_verdicts={},

@@ -95,10 +95,12 @@ def test_caseworker_works_a_case_through_the_pages(client, make_case, caseworker
 
     response = post_form(client, f"/cases/{case.id}/transitions/confirm", {
         "version": case.version, "cause": "family_member_number", "viewed_on_portal": "yes",
-        "viewed_what": "障害者手帳の情報", "viewed_on": "2023-06-01", "viewing_suspended": "1"})
+        "viewed_what": "障害者手帳の情報", "viewed_on": "2023-06-01", "viewing_suspended": "1",
+        "identity_method": "resident_record", "identity_verified_on": "2025-01-06"})
     assert response.status_code == 302
     page = _html(client.get(f"/cases/{case.id}"))
     assert "誤り確定" in page and "家族のマイナンバーの取り違え" in page and "障害者手帳の情報" in page
+    assert "住民票・2025年1月6日・" + caseworker.display_name in page  # how identity was verified, by whom
     assert "紐付け誤りと確定" in page  # the timeline entry
     db.session.refresh(case)
     assert (case.status, case.viewing_suspended) == (CaseStatus.CONFIRMED, True)
@@ -156,8 +158,8 @@ def test_stale_form_is_refused_with_a_clear_message(client, make_case, caseworke
 
     operations.add_comment(case, supervisor, comment="確認中です")
     db.session.commit()
-    response = post_form(client, f"/cases/{case.id}/transitions/dismiss",
-                         {"version": seen_version, "dismiss_reason": "surname_change"})
+    response = post_form(client, f"/cases/{case.id}/dismissal",
+                         {"version": seen_version, "dismiss_reason": "other", "dismiss_reason_other": "本人と確認"})
     assert response.status_code == 409
     assert "他の職員により更新されています" in _html(response)
     db.session.refresh(case)

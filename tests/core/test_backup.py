@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from caseflow.cases import operations
+from caseflow.cases import kernel
 from caseflow.cases.models import Case, CaseEvent
 from caseflow.cases.vocabulary import Grade
 from caseflow.cli import main
@@ -23,7 +23,7 @@ def _open_cases(app, first: int, count: int) -> None:
         agency = db.session.scalars(sa.select(Organization).where(Organization.code == "022012")).one()
         program = db.session.scalars(sa.select(Program).order_by(Program.id)).first()
         for n in range(first, first + count):
-            operations.open_case(db.session, program=program, agency=agency, source_record_id=f"B{n:04d}",
+            kernel.open_case(db.session, program=program, agency=agency, source_record_id=f"B{n:04d}",
                                  registered_number=valid_number(20_000_000_000 + n), grade=Grade.C,
                                  field_verdicts={}, record_name="山田　太郎", registry_name="山田　次郎")
         db.session.commit()

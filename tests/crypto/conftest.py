@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from caseflow.cases import operations
+from caseflow.cases import kernel, operations
 from caseflow.cases.models import Case, Correction
 from caseflow.cases.vocabulary import Cause, CorrectionOutcome, Grade, Sex, ViewedOnPortal
 from caseflow.extensions import db
@@ -16,7 +16,7 @@ from caseflow.organizations.models import Organization, Program
 from caseflow.seeding import load_reference
 from caseflow.users.models import Role
 from caseflow.users.operations import create_user
-from tests.conftest import PASSWORD, valid_number
+from tests.conftest import IDENTITY, PASSWORD, valid_number
 
 CASES = 7
 REGISTRY_NAME = "暗号　花子"
@@ -54,16 +54,16 @@ def world(committed_app) -> World:
         worker = create_user(session, login="w", display_name="担当", organization=agency,
                              roles={Role.CASEWORKER}, password=PASSWORD)
         for n in range(CASES):
-            case = operations.open_case(
+            case = kernel.open_case(
                 session, program=program, agency=agency, source_record_id=f"E{n}",
                 registered_number=valid_number(30_000_000_000 + n), grade=Grade.C, field_verdicts={},
-                record_name="山田　太郎", registry_name=REGISTRY_NAME, registry_kana=REGISTRY_KANA,
+                record_name="山田　太郎", record_sex=Sex.FEMALE, registry_name=REGISTRY_NAME, registry_kana=REGISTRY_KANA,
                 registry_birth_date=dt.date(1972, 5, 1 + n), registry_sex=Sex.FEMALE,
                 registry_address=REGISTRY_ADDRESS)
             if n < 2:
                 operations.start_verification(case, worker)
                 operations.confirm_case(case, worker, cause=Cause.FAMILY_MEMBER_NUMBER,
-                                        viewed_on_portal=ViewedOnPortal.NO)
+                                        viewed_on_portal=ViewedOnPortal.NO, **IDENTITY)
                 operations.propose_correction(case, worker, wrong_number_removed=True,
                                               outcome=CorrectionOutcome.LINKED,
                                               linked_number=valid_number(40_000_000_000 + n),

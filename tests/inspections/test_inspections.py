@@ -147,7 +147,7 @@ def test_ministry_cannot_start_an_inspection(inspect, make_user, ministry):
 
 
 def test_new_cases_are_due_in_business_days(inspect):
-    from caseflow.cases.operations import CASE_DUE_BUSINESS_DAYS
+    from caseflow.cases.kernel import CASE_DUE_BUSINESS_DAYS
     from caseflow.core.business_days import add_business_days, is_business_day
     from caseflow.core.japanese import today_jst
 

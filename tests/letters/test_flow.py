@@ -14,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
+from caseflow.cases import kernel
 from caseflow.cases.models import CaseEvent
-from caseflow.cases.vocabulary import CaseStatus, Grade
+from caseflow.cases.vocabulary import CaseStatus, Grade, Party
 from caseflow.core.japanese import today_jst, wareki
 from caseflow.errors import Conflict, DomainError, PermissionDenied
 from caseflow.extensions import db
@@ -35,7 +36,7 @@ LETTERHEAD = {
 def letter_case(make_case, agency, caseworker):
     agency.letterhead = dict(LETTERHEAD)
     case = make_case(CaseStatus.CORRECTED)
-    operations.set_recipient(case, caseworker, name="髙橋　花子", postal_code="〒０３０－０８０１",
+    operations.set_recipient(case, caseworker, party=Party.RECORD_PERSON, name="髙橋　花子", postal_code="〒０３０－０８０１",
                              address="青森県青森市新町一丁目1番1号\nハイツ新町203号室")
     return case
 
@@ -44,12 +45,17 @@ def text_of(pdf: bytes) -> str:
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
+def squeezed(text: str) -> str:
+    """Extracted text with the extractor's line breaks and half-width spaces between glyph runs taken out."""
+    return text.replace("\n", "").replace(" ", "")
+
+
 def test_recipient_is_checked_and_an_incomplete_one_says_what_is_missing(make_case, agency, caseworker):
     agency.letterhead = dict(LETTERHEAD)
     case = make_case(CaseStatus.CORRECTED)
     with pytest.raises(DomainError, match="郵便番号は7桁"):
-        operations.set_recipient(case, caseworker, name="山田　太郎", postal_code="03-08", address="青森市新町1-1")
-    operations.set_recipient(case, caseworker, name="山田　太郎", postal_code="", address="青森県青森市新町")
+        operations.set_recipient(case, caseworker, party=Party.RECORD_PERSON, name="山田　太郎", postal_code="03-08", address="青森市新町1-1")
+    operations.set_recipient(case, caseworker, party=Party.RECORD_PERSON, name="山田　太郎", postal_code="", address="青森県青森市新町")
     with pytest.raises(DomainError) as refused:
         operations.issue_letter(db.session, caseworker, case, LetterKind.APOLOGY)
     assert "郵便番号" in refused.value.message and "住所の番地" in refused.value.message
@@ -122,7 +128,7 @@ def test_only_the_holding_agency_staff_handle_letters(letter_case, make_user, ma
 def test_a_case_that_is_not_corrected_gets_no_letter(make_case, agency, caseworker):
     agency.letterhead = dict(LETTERHEAD)
     case = make_case(CaseStatus.CONFIRMED)
-    operations.set_recipient(case, caseworker, name="山田　太郎", postal_code="030-0801", address="青森市新町1-1")
+    operations.set_recipient(case, caseworker, party=Party.RECORD_PERSON, name="山田　太郎", postal_code="030-0801", address="青森市新町1-1")
     with pytest.raises(DomainError, match="訂正が承認された"):
         operations.issue_letter(db.session, caseworker, case, LetterKind.APOLOGY)
 
@@ -136,7 +142,7 @@ def test_preview_is_watermarked_and_unnumbered(letter_case, caseworker):
 
 def test_print_run_merges_issued_letters_with_manifest_and_cover(letter_case, make_case, caseworker, tmp_path):
     cases = [letter_case, make_case(CaseStatus.CORRECTED)]
-    operations.set_recipient(cases[1], caseworker, name="﨑山　德子", postal_code="030-0802",
+    operations.set_recipient(cases[1], caseworker, party=Party.RECORD_PERSON, name="﨑山　德子", postal_code="030-0802",
                              address="青森県青森市新町二丁目2番2号")
     letters = [operations.issue_letter(db.session, caseworker, case, LetterKind.APOLOGY) for case in cases]
     run = operations.create_print_run(db.session, caseworker)
@@ -189,7 +195,6 @@ def corrected_cases(count: int, *, issue: bool = False) -> tuple[int, list[int]]
     """In a committing app: an agency with its letterhead, a caseworker ("w") and a supervisor
     ("b"), and ``count`` corrected cases with their recipient (and an issued apology with
     ``issue``). Returns the caseworker's id and the cases' ids; the caller commits."""
-    from caseflow.cases import operations as case_operations
     from caseflow.organizations.models import Organization, OrganizationKind, Program
     from caseflow.users.operations import create_user
     from tests.conftest import PASSWORD, drive, valid_number
@@ -206,13 +211,13 @@ def corrected_cases(count: int, *, issue: bool = False) -> tuple[int, list[int]]
                        password=PASSWORD)
     ids = []
     for n in range(count):
-        case = case_operations.open_case(
+        case = kernel.open_case(
             db.session, program=program, agency=agency, source_record_id=f"P{n}",
             registered_number=valid_number(20_000_000_000 + n), record_name="山田　太郎",
             record_address="青森市新町1-1", registry_name="山田　次郎", registry_address="青森市新町1-1",
             grade=Grade.C, field_verdicts={}, due_date=today_jst())
         drive(case, CaseStatus.CORRECTED, worker, boss)
-        operations.set_recipient(case, worker, name=f"髙橋　花子{n}", postal_code="030-0801",
+        operations.set_recipient(case, worker, party=Party.RECORD_PERSON, name=f"髙橋　花子{n}", postal_code="030-0801",
                                  address="青森県青森市新町一丁目1番1号")
         if issue:
             operations.issue_letter(db.session, worker, case, LetterKind.APOLOGY)
@@ -272,9 +277,12 @@ def test_document_numbers_stay_unique_when_issued_at_once(committed_app, backend
 
 def test_cli_sample_and_a_print_run_of_the_demo_cases(committed_app, tmp_path):
     from caseflow.cli import main
+    from caseflow.letters.kinds import CLI_KINDS, PARTIES
+    from caseflow.letters.samples import SAMPLE_RECIPIENTS
 
     runner = committed_app.test_cli_runner()
-    for kind in ("bank-account", "apology", "viewed-notice"):
+    assert set(CLI_KINDS) == {"bank-account", "apology", "viewed-notice", "holder-notice"}
+    for kind in CLI_KINDS:
         out = tmp_path / f"{kind}.pdf"
         result = runner.invoke(main, ["letters", "sample", "--kind", kind, "--out", str(out)])
         assert result.exit_code == 0, result.output
@@ -282,8 +290,32 @@ def test_cli_sample_and_a_print_run_of_the_demo_cases(committed_app, tmp_path):
         assert len(reader.pages) == 1
         box = reader.pages[0].mediabox
         assert abs(float(box.width) / 72 * 25.4 - 210) < 1 and abs(float(box.height) / 72 * 25.4 - 297) < 1
+        # the sample case's two people differ: the address block names the kind's party, never the other
+        text = squeezed(text_of(out.read_bytes()))
+        party = PARTIES[CLI_KINDS[kind]]
+        (other,) = set(SAMPLE_RECIPIENTS) - {party}
+        assert SAMPLE_RECIPIENTS[party]["name"] + "　様" in text
+        assert SAMPLE_RECIPIENTS[other]["name"] not in text
 
     assert runner.invoke(main, ["seed", "demo"]).exit_code == 0
+    with committed_app.app_context():
+        # The demo follows the rule: every letter goes to its kind's party, whose facts the recipient came from.
+        issued = db.session.scalars(sa.select(Letter).order_by(Letter.id)).all()
+        assert {letter.kind for letter in issued} == set(LetterKind)
+        differ = 0
+        for letter in issued:
+            facts = operations.party_facts(letter.case, letter.kind.party)
+            assert letter.party is letter.kind.party and letter.snapshot["party"] == letter.party.value
+            assert letter.snapshot["recipient"]["name"] == facts["name"]
+            assert letter.snapshot["recipient"]["address_lines"] == [facts["address"]]
+            assert facts["name"] + "　様" in squeezed(text_of(letter.pdf))
+            (other,) = set(Party) - {letter.party}
+            if (other_name := operations.party_facts(letter.case, other)["name"]) != facts["name"]:
+                differ += 1
+                assert other_name not in squeezed(text_of(letter.pdf))
+            assert letter.case.status is CaseStatus.NOTIFIED
+        assert differ
+        db.session.remove()
     result = runner.invoke(main, ["letters", "run", "--agency", "022012", "--out", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     merged = PdfReader(tmp_path / "run" / "letters.pdf")

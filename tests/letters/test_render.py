@@ -11,7 +11,7 @@ from pypdf.generic import DictionaryObject, NameObject
 from weasyprint.urls import FatalURLFetchingError
 
 from caseflow.letters import checks
-from caseflow.letters.kinds import CLI_KINDS, KINDS
+from caseflow.letters.kinds import CLI_KINDS, KINDS, PARTIES
 from caseflow.letters.render import (
     RenderedLetter,
     layout_html,
@@ -21,7 +21,7 @@ from caseflow.letters.render import (
     render_letter,
     render_print_run,
 )
-from caseflow.letters.samples import sample_snapshot
+from caseflow.letters.samples import SAMPLE_RECIPIENTS, sample_snapshot
 
 VARIANTS = "髙﨑𠮷德邉"
 
@@ -65,7 +65,8 @@ def test_each_kind_is_one_a4_portrait_page_with_what_the_resident_needs(letters,
     box = reader.pages[0].mediabox
     assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)
     text = squeeze(text_of(letter.pdf))
-    assert "髙橋花子様" in text
+    # addressed to the kind's party of the sample case (髙橋 花子's record, 佐藤 健一's number)
+    assert squeeze(SAMPLE_RECIPIENTS[PARTIES[kind]]["name"]) + "様" in text
     assert "青市民第1234号" in text
     assert "令和8年11月23日" in text
     assert "CF-0000123" in text

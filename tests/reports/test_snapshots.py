@@ -12,7 +12,7 @@ from caseflow.cases.vocabulary import CaseStatus, Cause, ViewedOnPortal
 from caseflow.errors import DomainError, PermissionDenied
 from caseflow.extensions import db
 from caseflow.reports import snapshots
-from tests.conftest import login, post_form
+from tests.conftest import IDENTITY, login, post_form
 
 OCTOBER = dt.date(2026, 10, 31)
 NOVEMBER = dt.date(2026, 11, 30)
@@ -33,7 +33,8 @@ def test_a_month_end_is_frozen_and_compared_with_the_previous_one(reports_world,
         if case.status is CaseStatus.DETECTED:
             operations.start_verification(case, w.caseworker)
         operations.confirm_case(case, w.caseworker, cause=Cause.MANUAL_TRANSCRIPTION,
-                                viewed_on_portal=ViewedOnPortal.YES, viewed_what="薬剤情報", viewed_on=dt.date(2026, 11, 5))
+                                viewed_on_portal=ViewedOnPortal.YES, viewed_what="薬剤情報", viewed_on=dt.date(2026, 11, 5),
+                                **IDENTITY)
     november = snapshots.take_snapshot(db.session, w.digital, NOVEMBER, today=NOVEMBER)
     login(client, w.digital)
     page = client.get(f"/reports/snapshots/{november.id}").get_data(as_text=True)
@@ -53,7 +54,8 @@ def test_a_snapshot_does_not_change_when_cases_do(reports_world, client):
     w = reports_world
     october = snapshots.take_snapshot(db.session, None, OCTOBER, today=dt.date(2026, 11, 2))
     operations.start_verification(w.unverified[0], w.caseworker)
-    operations.confirm_case(w.unverified[0], w.caseworker, cause=Cause.SYSTEM_INPUT_ERROR, viewed_on_portal=ViewedOnPortal.NO)
+    operations.confirm_case(w.unverified[0], w.caseworker, cause=Cause.SYSTEM_INPUT_ERROR, viewed_on_portal=ViewedOnPortal.NO,
+                            **IDENTITY)
     login(client, w.digital)
     page = client.get(f"/reports/snapshots/{october.id}").get_data(as_text=True)
     assert _cells(page, w.program.name)[3:6] == ["—", "3", "—"]  # no month before; errors as frozen

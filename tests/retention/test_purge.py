@@ -16,13 +16,13 @@ from sqlalchemy.engine import make_url
 
 from caseflow.cases import operations
 from caseflow.cases.models import Case, CaseEvent
-from caseflow.cases.vocabulary import CaseStatus, NotificationMethod
+from caseflow.cases.vocabulary import CaseStatus, NotificationMethod, Party
 from caseflow.cli import main
 from caseflow.core.japanese import today_jst
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.letters import operations as letters
-from caseflow.letters.models import Letter, LetterKind, LetterStatus, PrintRun
+from caseflow.letters.models import Letter, LetterKind, LetterStatus, PrintRun, Recipient
 from caseflow.organizations.models import Organization
 from caseflow.retention.models import Disposal
 from caseflow.retention.operations import RetentionRule, due_case_ids, purge, retention_rules, years_before
@@ -107,11 +107,18 @@ def test_dispose_keeps_the_case_figures_and_timeline(make_case, program, casewor
 def test_a_disposed_case_offers_no_number_and_no_letter_copy(client, make_case, caseworker, agency):
     agency.letterhead = dict(LETTERHEAD)
     case = make_case(CaseStatus.CORRECTED)
-    letters.set_recipient(case, caseworker, name="山田　太郎", postal_code="030-0801",
+    letters.set_recipient(case, caseworker, party=Party.RECORD_PERSON, name="山田　太郎", postal_code="030-0801",
                           address="青森県青森市新町一丁目1番1号")
+    # the holder's recipient too, though no letter went to them: it goes all the same
+    letters.set_recipient(case, caseworker, party=Party.NUMBER_HOLDER, name="山田　次郎", postal_code="030-0802",
+                          address="青森県青森市本町二丁目2番2号")
     letter = letters.issue_letter(db.session, caseworker, case, LetterKind.APOLOGY)
     purge(db.session, today=today_jst() + dt.timedelta(days=6 * 366), default_years=5)
     assert letter.pdf is None and letter.postal_code is None and letter.snapshot["recipient"] is None
+    assert db.session.scalars(sa.select(Recipient).where(Recipient.case_id == case.id)).all() == []
+    record = db.session.scalars(sa.select(Disposal).where(Disposal.case_id == case.id, Disposal.subject == "case")).one()
+    assert "送付先（本人（業務データの本人）：郵便番号・住所・氏名）" in record.what
+    assert "送付先（番号の保有者：郵便番号・住所・氏名）" in record.what
     assert letter.document_number and letter.sha256 and letter.status is LetterStatus.ISSUED
     with pytest.raises(DomainError, match="廃棄"):
         letters.reprint_letter(db.session, caseworker, letter)
@@ -131,7 +138,8 @@ def test_purge_from_the_command_line_on_the_demo(committed_app, backend, tmp_pat
         assert notified
         marked = notified[0]
         marked.record_name, marked.record_address = MARK_NAME, MARK_ADDRESS
-        marked.recipient_name = MARK_NAME
+        for party in Party:  # each of its people's recipient
+            letters.recipient_of(marked, party).address = f"{MARK_ADDRESS}\n{party.label}"
         marked_id = marked.id
         aomori = db.session.scalars(sa.select(Organization).where(Organization.code == "022012")).one()
         # A print run holding the demo's issued letters, its files in the instance folder.
@@ -144,6 +152,10 @@ def test_purge_from_the_command_line_on_the_demo(committed_app, backend, tmp_pat
         open_facts = dict(db.session.execute(sa.select(Case.id, Case.record_name).where(
             Case.status.not_in([CaseStatus.NOTIFIED, CaseStatus.FALSE]))).all())
         events = db.session.scalar(sa.select(sa.func.count()).select_from(CaseEvent))
+        recipients_open = db.session.scalar(sa.select(sa.func.count()).select_from(Recipient).where(
+            Recipient.case_id.not_in(closed_ids)))
+        assert recipients_open and db.session.scalar(sa.select(sa.func.count()).select_from(Recipient).where(
+            Recipient.case_id.in_(closed_ids)))
         db.session.commit()
         assert run_folder.exists() and letter_ids
     table_before = runner.invoke(main, ["report", "programs", "--format", "csv"]).output
@@ -169,6 +181,9 @@ def test_purge_from_the_command_line_on_the_demo(committed_app, backend, tmp_pat
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseEvent)) == events
         assert all(letter.pdf is None for letter in db.session.scalars(sa.select(Letter).where(
             Letter.id.in_(letter_ids))))
+        # every recipient of a closed case is gone, those of open cases stay
+        assert db.session.scalars(sa.select(Recipient.case_id).where(Recipient.case_id.in_(closed_ids))).all() == []
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Recipient)) == recipients_open
         assert db.session.get(PrintRun, run_id).files_disposed_at is not None
         subjects = dict(db.session.execute(sa.select(Disposal.subject, sa.func.count()).group_by(Disposal.subject))
                         .all())

@@ -12,7 +12,7 @@ from caseflow.organizations.models import OrganizationKind, Program
 from caseflow.routing import operations
 from caseflow.routing.models import InboxKind, ReferralStatus
 from caseflow.users.models import Role
-from tests.conftest import events_of, login, post_form
+from tests.conftest import IDENTITY, events_of, login, post_form
 
 
 def test_referral_round_trip(make_case, caseworker, officer, ministry, agency, digital):
@@ -27,7 +27,7 @@ def test_referral_round_trip(make_case, caseworker, officer, ministry, agency, d
     assert "confirm" not in case_operations.available_actions(case, caseworker)
     with pytest.raises(DomainError, match="照会中"):
         case_operations.confirm_case(case, caseworker, cause=Cause.FAMILY_MEMBER_NUMBER,
-                                     viewed_on_portal=ViewedOnPortal.NO)
+                                     viewed_on_portal=ViewedOnPortal.NO, **IDENTITY)
     with pytest.raises(DomainError, match="回答待ち"):
         operations.refer_case(caseworker, case, to=digital, question="重ねて照会")
 
@@ -38,7 +38,7 @@ def test_referral_round_trip(make_case, caseworker, officer, ministry, agency, d
     assert operations.unread_count(db.session, caseworker) == 1
     assert [e.trigger for e in events_of(case.id)][-2:] == ["refer", "answer_referral"]
     case_operations.confirm_case(case, caseworker, cause=Cause.FAMILY_MEMBER_NUMBER,
-                                 viewed_on_portal=ViewedOnPortal.NO)
+                                 viewed_on_portal=ViewedOnPortal.NO, **IDENTITY)
     assert case.status is CaseStatus.CONFIRMED
 
 
@@ -47,7 +47,7 @@ def test_a_ministry_reads_and_comments_but_does_not_act(make_case, officer):
     assert case_operations.available_actions(case, officer) == []
     with pytest.raises(PermissionDenied):
         case_operations.confirm_case(case, officer, cause=Cause.FAMILY_MEMBER_NUMBER,
-                                     viewed_on_portal=ViewedOnPortal.NO)
+                                     viewed_on_portal=ViewedOnPortal.NO, **IDENTITY)
     with pytest.raises(PermissionDenied):
         operations.refer_case(officer, case, to=case.agency, question="?")
     case_operations.add_comment(case, officer, comment="所管省庁として確認しました。")

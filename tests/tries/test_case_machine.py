@@ -1,7 +1,8 @@
 """The case workflow driven at random (hypothesis' RuleBasedStateMachine) by every kind of user.
 
 A few cases, opened in random statuses, get random actions — every trigger of the state
-machine, correction proposals and returns, viewing suspension, comments, claim and release,
+machine, dismissal and correction proposals, their returns and withdrawals, amendments of the
+viewed status and the cause, viewing suspension, comments, claim and release,
 referrals and their answers — from random users: agency A's caseworker, two of its
 supervisors, agency B's caseworker, the program's ministry officer and a Digital Agency
 officer, with complete (3 times in 4) or missing input and sometimes (1 in 10) a stale version. After every action:
@@ -35,7 +36,9 @@ from caseflow.cases.vocabulary import (
     Cause,
     CorrectionOutcome,
     DismissReason,
+    IdentityMethod,
     NotificationMethod,
+    ProposalKind,
     ViewedOnPortal,
 )
 from caseflow.core.japanese import today_jst
@@ -55,7 +58,9 @@ ACTORS = ("caseworker", "supervisor", "second_supervisor", "other_caseworker", "
 ACTOR = st.sampled_from(("caseworker",) * 3 + ("supervisor", "second_supervisor") * 2 + ACTORS[3:])
 # Users outside agency A: they may comment, refer and answer referrals, never change a status.
 OUTSIDERS = {"other_caseworker", "ministry", "digital"}
-STARTS = [(status, False) for status in CaseStatus] + [(CaseStatus.CONFIRMED, True)]
+# (status, pending correction, pending dismissal)
+STARTS = ([(status, False, False) for status in CaseStatus] + [(CaseStatus.CONFIRMED, True, False)]
+          + [(CaseStatus.VERIFYING, False, True)] * 2)
 
 
 def _arguments(trigger: str, complete: bool, draw) -> dict:
@@ -66,10 +71,10 @@ def _arguments(trigger: str, complete: bool, draw) -> dict:
         cause = draw(st.sampled_from(list(Cause)))
         viewed = draw(st.sampled_from(list(ViewedOnPortal)))
         return {"cause": cause, "cause_other": "書類の取り違え", "viewed_on_portal": viewed,
-                "viewed_what": "医療保険の資格情報", "viewed_on": today_jst(), "viewing_suspended": draw(st.booleans())}
-    if trigger == "dismiss":
-        return {"dismiss_reason": draw(st.sampled_from(list(DismissReason))), "dismiss_reason_other": "同一人"}
-    if trigger == "reopen":
+                "viewed_what": "医療保険の資格情報", "viewed_on": today_jst(), "viewing_suspended": draw(st.booleans()),
+                "identity_method": draw(st.sampled_from(list(IdentityMethod))), "identity_method_other": "在籍証明",
+                "identity_verified_on": today_jst()}
+    if trigger in ("reopen", "reopen_confirmation"):
         return {"comment": "再確認します。"}
     if trigger == "notify":
         return {"notified_on": today_jst() - dt.timedelta(days=draw(st.integers(0, 3))),
@@ -85,7 +90,8 @@ class CaseWorkflow(RuleBasedStateMachine):
     @initialize(starts=st.lists(st.sampled_from(STARTS), min_size=CASES, max_size=CASES))
     def open_cases(self, starts):
         env = self.env
-        self.cases = [env.make_case(status, pending_correction=pending) for status, pending in starts]
+        self.cases = [env.make_case(status, pending_correction=correction, pending_dismissal=dismissal)
+                      for status, correction, dismissal in starts]
         self.seen: dict[int, tuple] = {}
         self._remember_events()
 
@@ -120,6 +126,37 @@ class CaseWorkflow(RuleBasedStateMachine):
         case = self.cases[index]
         self._act("return_correction", case, actor, ["return_correction"], lambda user: operations.return_correction(
             case, user, comment=comment, expected_version=case.version))
+
+    @rule(data=st.data(), index=st.integers(0, CASES - 1), actor=ACTOR,
+          action=st.sampled_from(["propose_dismissal"] * 3 + ["return_dismissal", "withdraw", "amend"]))
+    def decide(self, data, index, actor, action):
+        """Dismissal proposals and returns, withdrawals of either kind, amendments: one rule, so that
+        the machine's transitions keep their share of the steps."""
+        case = self.cases[index]
+        comment = data.draw(st.sampled_from([None, "理由を記入"]), label="comment")
+        if action == "propose_dismissal":
+            # Mostly "other", which any verdicts allow; the rest are refused by the factories' verdicts.
+            reason = data.draw(st.sampled_from([DismissReason.OTHER] * 3 + list(DismissReason)), label="reason")
+            self._act(action, case, actor, [action], lambda user: operations.propose_dismissal(
+                case, user, dismiss_reason=reason, dismiss_reason_other="同一人", comment=comment,
+                expected_version=case.version))
+        elif action == "return_dismissal":
+            self._act(action, case, actor, [action], lambda user: operations.return_dismissal(
+                case, user, comment=comment, expected_version=case.version))
+        elif action == "withdraw":
+            kind = data.draw(st.sampled_from(list(ProposalKind)), label="kind")
+            self._act(f"withdraw_{kind.value}", case, actor, [f"withdraw_{kind.value}"],
+                      lambda user: operations.withdraw_proposal(case, user, kind, comment=comment,
+                                                                expected_version=case.version))
+        elif data.draw(st.booleans(), label="viewed"):
+            viewed = data.draw(st.sampled_from(list(ViewedOnPortal)), label="viewed on portal")
+            self._act("amend_viewed", case, actor, ["amend_viewed"], lambda user: operations.amend_viewed(
+                case, user, viewed_on_portal=viewed, viewed_what="資格情報", comment=comment,
+                expected_version=case.version))
+        else:
+            cause = data.draw(st.sampled_from(list(Cause)), label="cause")
+            self._act("amend_cause", case, actor, ["amend_cause"], lambda user: operations.amend_cause(
+                case, user, cause=cause, cause_other="その他の原因", comment=comment, expected_version=case.version))
 
     @rule(index=st.integers(0, CASES - 1), actor=ACTOR, suspended=st.booleans())
     def set_viewing(self, index, actor, suspended):

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caseflow.cases.models import Case
-from caseflow.cases.vocabulary import CaseStatus
+from caseflow.cases.vocabulary import CaseStatus, Party
 from caseflow.core.cells import FORMULA_TRIGGERS
 from caseflow.core.mynumber import check_digit, contains_my_number
 from caseflow.extensions import db
@@ -258,7 +258,7 @@ def test_inspection_result_neutralises_formulas_in_record_ids(app, inspect):
 def test_print_run_manifest_neutralises_formulas(make_case, agency, caseworker, tmp_path):
     agency.letterhead = dict(LETTERHEAD, prefix='=HYPERLINK("http://example.com","x")')
     case = make_case(CaseStatus.CORRECTED, record_name='=HYPERLINK("http://example.com","x")')
-    letters.set_recipient(case, caseworker, name="山田　太郎", postal_code="030-0801",
+    letters.set_recipient(case, caseworker, party=Party.RECORD_PERSON, name="山田　太郎", postal_code="030-0801",
                           address="青森県青森市新町一丁目1番1号")
     letter = letters.issue_letter(db.session, caseworker, case, LetterKind.APOLOGY)
     run = letters.create_print_run(db.session, caseworker)

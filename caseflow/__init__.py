@@ -44,8 +44,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.url_map.converters["int"] = id_converter()  # before any route is added
 
+    from caseflow.administration.views import bp as administration_bp
     from caseflow.api import blueprint as api_blueprint
     from caseflow.api.account import bp as api_tokens_bp
+    from caseflow.cases.search_views import bp as search_bp
     from caseflow.cases.views import bp as cases_bp
     from caseflow.core.views import bp as core_bp
     from caseflow.core.views import (
@@ -57,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from caseflow.dashboards.views import bp as dashboards_bp
     from caseflow.evidence.views import bp as evidence_bp
     from caseflow.inspections.views import bp as inspections_bp
+    from caseflow.intake.views import bp as intake_bp
     from caseflow.jobs.views import bp as jobs_bp
     from caseflow.letters.views import bp as letters_bp
     from caseflow.reports.views import bp as reports_bp
@@ -66,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(inspections_bp)
     app.register_blueprint(letters_bp)
@@ -75,6 +79,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(evidence_bp)
+    app.register_blueprint(administration_bp)
+    app.register_blueprint(intake_bp)
     register_error_handlers(app)
     register_input_checks(app)
     register_template_helpers(app)

@@ -220,15 +220,17 @@ def users_token(login: str, token_name: str) -> None:
 
 def _register_area_commands() -> None:
     from caseflow.audit.cli import audit
-    from caseflow.cases.cli import cases
+    from caseflow.cases.cli import cases, search
     from caseflow.crypto.cli import keys
     from caseflow.inspections.cli import inspect_command
+    from caseflow.intake.cli import import_command
     from caseflow.letters.cli import letters
     from caseflow.matching.cli import grade_command
     from caseflow.reports.cli import report
     from caseflow.retention.cli import retention
 
     main.add_command(audit)
+    cases.add_command(import_command)  # caseflow cases import: cases opened by hand from a list
     main.add_command(cases)
     main.add_command(grade_command)
     main.add_command(inspect_command)
@@ -236,6 +238,7 @@ def _register_area_commands() -> None:
     main.add_command(letters)
     main.add_command(report)
     main.add_command(retention)
+    main.add_command(search)
 
 
 _register_area_commands()

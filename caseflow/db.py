@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm.exc import StaleDataError
+
+from caseflow.errors import STALE_MESSAGE, Conflict
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -119,6 +124,20 @@ def is_write_conflict(exc: sa.exc.DBAPIError) -> bool:
     if code in ("40001", "40P01"):
         return True
     return "database is locked" in str(exc.orig)
+
+
+@contextmanager
+def write_conflicts_as_409() -> Iterator[None]:
+    """Within it, a concurrent write of the same rows (a stale version, a refused write) becomes a
+    Conflict (HTTP 409, 「他の職員が先に更新しました…」): around a flush or a commit."""
+    try:
+        yield
+    except StaleDataError as exc:
+        raise Conflict(STALE_MESSAGE) from exc
+    except sa.exc.DBAPIError as exc:
+        if is_write_conflict(exc):
+            raise Conflict(STALE_MESSAGE) from exc
+        raise
 
 
 # --- append-only tables (audit trails): triggers that refuse UPDATE and DELETE ------------------

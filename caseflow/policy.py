@@ -39,7 +39,10 @@ class Permission(enum.StrEnum):
     CASE_VIEW = "case.view"
     CASE_FACTS = "case.facts"
     CASE_ACT = "case.act"
+    CASE_OPEN = "case.open"
     CASE_SUPERVISE = "case.supervise"
+    CASE_SEARCH = "case.search"
+    CASE_SEARCH_BY_NUMBER = "case.search_by_number"
     DECISION_APPROVE = "decision.approve"
     NUMBER_REVEAL = "number.reveal"
     LETTER_ISSUE = "letter.issue"
@@ -54,6 +57,10 @@ class Permission(enum.StrEnum):
     REPORT_VIEW = "report.view"
     REPORT_SNAPSHOT = "report.snapshot"
     USER_RESET_SECOND_FACTOR = "user.reset_second_factor"
+    ADMIN_ORGANIZATIONS = "admin.organizations"
+    ADMIN_PROGRAMS = "admin.programs"
+    ADMIN_USERS = "admin.users"
+    ADMIN_HISTORY = "admin.history"
 
 
 class Scope(enum.Enum):
@@ -166,13 +173,21 @@ def _speakers(scope: Scope) -> tuple[Grant, ...]:
 _OVERSIGHT = (grant(STAFF, Scope.OWN), grant({Role.MINISTRY_OFFICER}, Scope.PROGRAM),
               grant({Role.DIGITAL_AGENCY_OFFICER}, Scope.ALL))
 
+_ADMINISTRATORS = (grant({Role.ADMINISTRATOR}, Scope.ALL),)
+
 RULES: dict[Permission, Rule] = {
     Permission.CASE_VIEW: Rule("案件の閲覧", Case, _OVERSIGHT),
     # PPC 必要最小限: the people's facts to the staff who work the case, and to an organisation
     # while the case is referred to it; others state a purpose (caseflow.audit).
     Permission.CASE_FACTS: Rule("本人の情報の閲覧", Case, (grant(STAFF, Scope.OWN), grant(ANYONE, Scope.REFERRED))),
     Permission.CASE_ACT: Rule("この操作", Case, (grant(STAFF, Scope.OWN),)),
+    # Opening a case by hand (caseflow.intake), for the staff's own organisation, which must link the program.
+    Permission.CASE_OPEN: Rule("案件の登録", Organization, (grant(STAFF, Scope.OWN, AGENCIES),)),
     Permission.CASE_SUPERVISE: Rule("担当者の変更", Case, (grant({Role.SUPERVISOR}, Scope.OWN),)),
+    # Searching finds only what the searcher may see (caseflow.cases.search): whoever sees cases searches them.
+    Permission.CASE_SEARCH: Rule("案件の検索", Case, _OVERSIGHT),
+    # By My Number: the same people, each search with its purpose in the access records (caseflow.audit).
+    Permission.CASE_SEARCH_BY_NUMBER: Rule("個人番号による案件の検索", Case, _OVERSIGHT),
     # The second person of a decision: approving or returning a correction or a dismissal, reopening a
     # confirmation (the proposer never decides their own proposal: caseflow.cases.machine).
     Permission.DECISION_APPROVE: Rule("訂正内容・誤りなしの判断の承認", Case, (grant({Role.SUPERVISOR}, Scope.OWN),)),
@@ -191,7 +206,13 @@ RULES: dict[Permission, Rule] = {
     # A snapshot holds the national figures: only those who see them all take one.
     Permission.REPORT_SNAPSHOT: Rule("月末の集計の確定", None,
                                      (grant({Role.DIGITAL_AGENCY_OFFICER, Role.ADMINISTRATOR}, Scope.ALL),)),
-    Permission.USER_RESET_SECOND_FACTOR: Rule("確認コードの再設定", None, (grant({Role.ADMINISTRATOR}, Scope.ALL),)),
+    Permission.USER_RESET_SECOND_FACTOR: Rule("確認コードの再設定", None, _ADMINISTRATORS),
+    # Administration (caseflow.administration): organisations and their letterheads, programs'
+    # profiles, users and their roles, and the record of those changes.
+    Permission.ADMIN_ORGANIZATIONS: Rule("組織と差出人情報の管理", None, _ADMINISTRATORS),
+    Permission.ADMIN_PROGRAMS: Rule("事務の設定の管理", None, _ADMINISTRATORS),
+    Permission.ADMIN_USERS: Rule("利用者の管理", None, _ADMINISTRATORS),
+    Permission.ADMIN_HISTORY: Rule("管理の変更履歴の閲覧", None, _ADMINISTRATORS),
 }
 
 # How a refusal names a role when the rule names it alone (an approver is a section chief).

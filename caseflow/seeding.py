@@ -22,6 +22,7 @@ from caseflow import ROOT
 from caseflow.cases import kernel, operations
 from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import (
+    CaseSource,
     CaseStatus,
     Cause,
     CorrectionOutcome,
@@ -44,6 +45,7 @@ from caseflow.organizations.models import (
     OrganizationKind,
     Program,
 )
+from caseflow.organizations.rules import organization_problems, program_profile_problems
 from caseflow.users.models import Role, User
 from caseflow.users.operations import create_user
 
@@ -92,6 +94,8 @@ def load_reference(session: Session, summary: SeedSummary | None = None) -> Seed
         org.kind = OrganizationKind(row["kind"])
         org.category = OrganizationCategory(row["category"]) if row["category"] else None
         org.prefecture = row["prefecture"] or None
+        _refuse("organizations.csv", row["code"], organization_problems(
+            code=org.code, name=org.name, kind=org.kind, category=org.category, prefecture=org.prefecture))
     session.flush()
     by_name = {o.name: o for o in orgs.values()}
     programs = {p.name: p for p in session.scalars(sa.select(Program))}
@@ -117,12 +121,20 @@ def load_reference(session: Session, summary: SeedSummary | None = None) -> Seed
         program.facts_held = profile["facts"].split()
         program.linking_categories = profile["linking"].split()
         program.correction_kind = CorrectionKind(profile["correction"])
+        _refuse("program_profiles.csv", program.code,
+                program_profile_problems(program.facts_held, program.linking_categories))
     session.flush()
     # The 2023 published figures, as aggregate data for the reports (replaced if loaded before).
     from caseflow.reports.published import import_published
 
     import_published(session, SEED_DIR / "programs_2023_inspection.csv", "2023")
     return summary
+
+
+def _refuse(file: str, key: str, problems: list[str]) -> None:
+    """The reference data keeps the rules the administration pages keep (caseflow.organizations.rules)."""
+    if problems:
+        raise ValueError(f"seed/{file} {key}: {' '.join(problems)}")
 
 
 def load_demo(session: Session) -> SeedSummary:
@@ -295,6 +307,7 @@ def _load_demo_cases(session: Session, summary: SeedSummary) -> None:
     agency_weights = {"022012": 0.4, "022021": 0.3, "020001": 0.15, "digital": 0.15}
     statuses = [s for s, share in STATUS_MIX for _ in range(round(share * DEMO_CASE_COUNT))]
     rng.shuffle(statuses)
+    hand_opened = {statuses.index(status) + 1: source for status, source in DEMO_HAND_OPENED}
     today = today_jst()
     letters_issued: Counter[str] = Counter()
     for index, target in enumerate(statuses[:DEMO_CASE_COUNT], start=1):
@@ -319,7 +332,7 @@ def _load_demo_cases(session: Session, summary: SeedSummary) -> None:
             program=programs[program_name], agency=agency, source_record_id=record_id,
             registered_number=number,
             grade=scenario["grade"], field_verdicts=scenario["verdicts"], grade_reason=scenario["reason"],
-            due_date=today + dt.timedelta(days=due_offset),
+            due_date=today + dt.timedelta(days=due_offset), **_hand_opened(session, hand_opened.get(index), agency),
             **{f"record_{k}": v for k, v in record.items()},
             **{f"registry_{k}": v for k, v in registry.items()},
         )
@@ -330,6 +343,21 @@ def _load_demo_cases(session: Session, summary: SeedSummary) -> None:
             letters_issued[agency_code] += 1
         summary.created["cases"] += 1
     session.flush()
+
+
+# A few demo cases were opened by hand (caseflow.intake) by the agency's caseworker, each from another
+# source: the first case that ends in each of these statuses.
+DEMO_HAND_OPENED = ((CaseStatus.DETECTED, CaseSource.RESIDENT_REPORT), (CaseStatus.VERIFYING, CaseSource.ELIGIBILITY_CHECK),
+                    (CaseStatus.CONFIRMED, CaseSource.MINISTRY_NOTICE), (CaseStatus.NOTIFIED, CaseSource.PAST_UNREPORTED))
+
+
+def _hand_opened(session: Session, source: CaseSource | None, agency: Organization) -> dict:
+    """open_case's arguments that make a demo case one opened by hand from ``source`` (None: an inspection's)."""
+    if source is None:
+        return {}
+    caseworker, _supervisor = _staff(session, agency)
+    return {"source": source, "opened_by_id": caseworker.id, "actor": caseworker, "trigger": "open_by_hand",
+            "details": {"source": source.value}}
 
 
 # Demo letters are rendered for real (WeasyPrint); a few per organisation make a print run.

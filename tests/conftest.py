@@ -249,8 +249,8 @@ def drive(case: Case, target: CaseStatus, worker: User, boss: User, *, pending_c
         CaseStatus.CORRECTED: ["start", "confirm", "propose", "approve"],
         CaseStatus.NOTIFIED: ["start", "confirm", "propose", "approve", "notify"],
     }[target]
-    if pending_correction:
-        path = path + ["propose"]
+    if pending_correction:  # once corrected without a number (本人特定待ち): the right number, linked later
+        path = path + (["propose_link"] if target in (CaseStatus.CORRECTED, CaseStatus.NOTIFIED) else ["propose"])
     if pending_dismissal:
         path = path + ["propose_dismissal"]
     for step in path:
@@ -268,6 +268,10 @@ def drive(case: Case, target: CaseStatus, worker: User, boss: User, *, pending_c
         elif step == "propose":
             operations.propose_correction(case, worker, wrong_number_removed=True,
                                           outcome=CorrectionOutcome.UNLINKED)
+        elif step == "propose_link":
+            operations.propose_correction(case, worker, wrong_number_removed=True, outcome=CorrectionOutcome.LINKED,
+                                          linked_number=valid_number(30_000_000_000 + case.id), query_facts=4,
+                                          query_matches=1)
         elif step == "approve":
             operations.approve_correction(case, boss)
         elif step == "notify":

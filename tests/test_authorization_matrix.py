@@ -70,6 +70,62 @@ def route(endpoint: str, method: str, allowed: set[str], path, data=None, public
     return Route(endpoint, method, frozenset(allowed), path, data, public, variant, permission)
 
 
+def _agency_id(w) -> int:
+    return w.actors["caseworker"].organization_id
+
+
+def _target(w) -> str:
+    """The user the administration routes act on: agency B's caseworker."""
+    return f"/admin/users/{w.actors['other_caseworker'].id}"
+
+
+ADMINISTRATION_ROUTES = (
+    route("administration.organizations", "GET", {"admin"}, lambda w: "/admin/organizations",
+          permission=P.ADMIN_ORGANIZATIONS),
+    route("administration.new_organization", "GET", {"admin"}, lambda w: "/admin/organizations/new",
+          permission=P.ADMIN_ORGANIZATIONS),
+    route("administration.new_organization", "POST", {"admin"}, lambda w: "/admin/organizations/new",
+          lambda w: {"code": "kenpo-test", "name": "テスト健康保険組合", "category": "insurer"},
+          permission=P.ADMIN_ORGANIZATIONS),
+    route("administration.organization", "GET", {"admin"}, lambda w: f"/admin/organizations/{_agency_id(w)}",
+          permission=P.ADMIN_ORGANIZATIONS),
+    route("administration.organization", "POST", {"admin"}, lambda w: f"/admin/organizations/{_agency_id(w)}",
+          lambda w: {"code": w.actors["caseworker"].organization.code, "name": "改称市", "category": "other"},
+          permission=P.ADMIN_ORGANIZATIONS),
+    route("administration.letterhead", "GET", {"admin"}, lambda w: f"/admin/organizations/{_agency_id(w)}/letterhead",
+          permission=P.ADMIN_ORGANIZATIONS),
+    route("administration.letterhead", "POST", {"admin"},
+          lambda w: f"/admin/organizations/{_agency_id(w)}/letterhead",
+          lambda w: dict(LETTERHEAD, phone="017-000-9999"), permission=P.ADMIN_ORGANIZATIONS),
+    route("administration.programs", "GET", {"admin"}, lambda w: "/admin/programs", permission=P.ADMIN_PROGRAMS),
+    route("administration.program", "GET", {"admin"}, lambda w: f"/admin/programs/{w.confirmed.program_id}",
+          permission=P.ADMIN_PROGRAMS),
+    route("administration.program", "POST", {"admin"}, lambda w: f"/admin/programs/{w.confirmed.program_id}",
+          lambda w: {"facts_held": ["name", "kana", "birth_date", "address"], "linking_categories": ["municipality"],
+                     "retention_years": "7"}, permission=P.ADMIN_PROGRAMS),
+    route("administration.users", "GET", {"admin"}, lambda w: "/admin/users", permission=P.ADMIN_USERS),
+    route("administration.new_user", "GET", {"admin"}, lambda w: "/admin/users/new", permission=P.ADMIN_USERS),
+    route("administration.new_user", "POST", {"admin"}, lambda w: "/admin/users/new",
+          lambda w: {"login": "matrix-new", "display_name": "新任 職員", "organization": str(_agency_id(w)),
+                     "roles": "caseworker"}, permission=P.ADMIN_USERS),
+    route("administration.user", "GET", {"admin"}, _target, permission=P.ADMIN_USERS),
+    route("administration.user", "POST", {"admin"}, _target,
+          lambda w: {"display_name": "改名 職員", "organization": str(w.actors["other_caseworker"].organization_id),
+                     "roles": "caseworker"}, permission=P.ADMIN_USERS),
+    route("administration.deactivate_user", "POST", {"admin"}, lambda w: _target(w) + "/deactivate", lambda w: {},
+          permission=P.ADMIN_USERS),
+    route("administration.reactivate_user", "POST", {"admin"}, lambda w: _target(w) + "/reactivate", lambda w: {},
+          permission=P.ADMIN_USERS),
+    route("administration.unlock_user", "POST", {"admin"}, lambda w: _target(w) + "/unlock", lambda w: {},
+          permission=P.ADMIN_USERS),
+    route("administration.reset_password", "POST", {"admin"}, lambda w: _target(w) + "/password", lambda w: {},
+          permission=P.ADMIN_USERS),
+    route("administration.reset_second_factor", "POST", {"admin"},
+          lambda w: f"/admin/users/{w.actors['supervisor'].id}/second-factor/reset", lambda w: {},
+          permission=P.USER_RESET_SECOND_FACTOR),
+    route("administration.changes", "GET", {"admin"}, lambda w: "/admin/changes", permission=P.ADMIN_HISTORY),
+)
+
 ROUTES: tuple[Route, ...] = (
     route("core.index", "GET", LOGGED_IN, lambda w: "/"),
     route("core.healthz", "GET", set(ACTORS), lambda w: "/healthz", public=True),
@@ -79,6 +135,7 @@ ROUTES: tuple[Route, ...] = (
     route("auth.logout", "POST", LOGGED_IN, lambda w: "/logout", lambda w: {}),
     route("cases.case_list", "GET", LOGGED_IN, lambda w: "/cases/", permission=P.CASE_VIEW),
     route("cases.my_queue", "GET", LOGGED_IN, lambda w: "/cases/mine", permission=P.CASE_VIEW),
+    route("cases.export_list", "GET", LOGGED_IN, lambda w: "/cases/export.csv", permission=P.CASE_VIEW),
     route("cases.case_detail", "GET", SEES_A, lambda w: f"/cases/{w.verifying.id}", permission=P.CASE_VIEW),
     route("cases.fire_transition", "POST", STAFF_A, lambda w: f"/cases/{w.detected.id}/transitions/start_verification",
           lambda w: {"version": w.detected.version}, permission=P.CASE_ACT),
@@ -147,6 +204,16 @@ ROUTES: tuple[Route, ...] = (
     route("evidence.upload", "POST", STAFF_A, lambda w: f"/cases/{w.confirmed.id}/evidence",
           lambda w: {"file": (io.BytesIO(b"%PDF-1.7 scan"), "scan.pdf")}, permission=P.CASE_ACT),
     route("evidence.download", "GET", STAFF_A, lambda w: f"/evidence/{w.evidence.id}", permission=P.CASE_FACTS),
+    # Manual intake (caseflow.intake): a linking agency's staff open cases for their own organisation; the
+    # registry facts of a case are its staff's (the inspection case here is refused with its reason: open to them).
+    route("intake.new_case", "GET", AGENCY_STAFF, lambda w: "/cases/new", permission=P.CASE_OPEN),
+    route("intake.new_case", "POST", AGENCY_STAFF, lambda w: "/cases/new", lambda w: {"program": ""},
+          permission=P.CASE_OPEN),
+    route("intake.import_list", "GET", AGENCY_STAFF, lambda w: "/cases/import", permission=P.CASE_OPEN),
+    route("intake.import_list", "POST", AGENCY_STAFF, lambda w: "/cases/import", lambda w: {"program": ""},
+          permission=P.CASE_OPEN),
+    route("intake.enter_registry", "POST", STAFF_A, lambda w: f"/cases/{w.verifying.id}/registry",
+          lambda w: {"version": w.verifying.version, "registry_name": "山田　次郎"}, permission=P.CASE_ACT),
     route("letters.runs", "GET", AGENCY_STAFF, lambda w: "/letters/runs", permission=P.LETTER_PRINT),
     route("letters.runs", "POST", AGENCY_STAFF, lambda w: "/letters/runs", lambda w: {"program": "", "kind": ""},
           permission=P.LETTER_PRINT),
@@ -184,6 +251,11 @@ ROUTES: tuple[Route, ...] = (
     # (their request is refused as needless, with a message: the route is open to them).
     route("cases.reveal_facts", "POST", SEES_A, lambda w: f"/cases/{w.verifying.id}/facts",
           lambda w: {"purpose": "照会への回答のため"}, permission=P.CASE_FACTS),
+    # Searching: whoever sees cases (each finds only what they may see); by My Number with a purpose, recorded.
+    route("search.results", "GET", REPORTERS, lambda w: "/search/?q=%E5%B1%B1%E7%94%B0", permission=P.CASE_SEARCH),
+    route("search.by_number", "POST", REPORTERS, lambda w: "/search/number",
+          lambda w: {"my_number": w.verifying.registered_number, "purpose": "本人からの照会に回答するため"},
+          permission=P.CASE_SEARCH_BY_NUMBER),
     route("dashboards.dashboard", "GET", LOGGED_IN, lambda w: "/dashboard/"),
     # Reports: every role with cases to report on; each sees its own part (tests/reports).
     route("reports.programs", "GET", REPORTERS, lambda w: "/reports/", permission=P.REPORT_VIEW),
@@ -209,6 +281,8 @@ ROUTES: tuple[Route, ...] = (
     route("auth.password", "POST", LOGGED_IN, lambda w: "/account/password",
           lambda w: {"current_password": "correct horse battery", "new_password": "a new and longer secret",
                      "confirm_password": "a new and longer secret"}),
+    # Administration (caseflow.administration): the administrator alone, whatever the organisation.
+    *ADMINISTRATION_ROUTES,
 )
 
 # Routes every user may read whatever their role: static files.

@@ -16,7 +16,7 @@ TABLES = {"organizations", "programs", "users", "user_roles", "cases", "case_eve
           "inspection_batches", "letters", "document_number_sequences", "print_runs", "print_run_letters",
           "referrals", "inbox_items", "saved_filters", "api_tokens", "published_figures",
           "report_snapshots", "access_records", "access_chain_head", "disposals", "evidence", "dismissals",
-          "recipients"}
+          "recipients", "case_search_keys", "admin_changes", "admin_chain_head", "intake_serials"}
 
 
 def _tables(url: str) -> set[str]:
@@ -249,5 +249,50 @@ def test_0018_records_past_dismissals_and_goes_back_with_withdrawals(backend):
         migrate(url, "0018_decisions")
         with engine.begin() as conn:
             assert len(conn.execute(dismissals).all()) == 1
+    finally:
+        engine.dispose()
+
+
+def test_0022_fills_the_search_keys_and_keeps_the_searches_that_found_nothing(backend):
+    """Existing cases get their search keys (the holder's encrypted name decrypted for it); going down drops
+    the keys, but an access record of a search that found nothing stays (append-only, chained)."""
+    from caseflow.cases.search import digest
+    from caseflow.crypto.keys import current_keyring
+    from caseflow.crypto.types import seal
+
+    url = backend.new_empty()
+    migrate(url, "0018_decisions")  # the rows as an earlier schema holds them; later migrations fill the rest
+    engine = make_engine(url)
+    keyring = current_keyring()
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO organizations (id, code, name, kind, prefecture) "
+                                 "VALUES (1, 'M1', '省', 'ministry', '東京都'), (2, 'A1', '市', 'linking_agency', '青森県')"))
+            conn.execute(sa.text("INSERT INTO programs (id, name, ministry_id) VALUES (1, '事務', 1)"))
+            conn.execute(sa.text("INSERT INTO users (id, login, display_name, organization_id, password_hash, active, "
+                                 "created_at, failed_logins) VALUES (1, 'w', '担当', 2, 'x', true, '2024-01-01', 0)"))
+            conn.execute(sa.text(
+                "INSERT INTO cases (id, version, program_id, agency_id, source_record_id, registered_number, "
+                "registered_number_digest, record_name, record_birth_date, registry_name, grade, field_verdicts, "
+                "status, detected_at, updated_at, birth_or_sex_mismatch, viewing_suspended) VALUES (1, 1, 1, 2, 'R1', "
+                "'v1:x:y', 'd', '髙橋　一郎', '2001-02-03', :holder, 'C', '{}', 'detected', '2024-01-01', "
+                "'2024-01-01', false, false)"), {"holder": seal("鈴木　次郎", "cases.registry_name", keyring)})
+        migrate(url, "0021_intake")
+        migrate(url, "0022_search")
+        with engine.begin() as conn:
+            keys = dict(conn.execute(sa.text("SELECT digest, kind FROM case_search_keys WHERE case_id = 1")).all())
+            assert keys[digest("name", "高橋一郎", keyring)] == "name"
+            assert keys[digest("family_name", "鈴木", keyring)] == "family_name"
+            assert keys[digest("birth_date", "2001-02-03", keyring)] == "birth_date"
+            conn.execute(sa.text("INSERT INTO access_records (position, occurred_at, user_id, case_id, what, purpose, "
+                                 "previous_hash, row_hash) VALUES (1, '2024-01-02', 1, NULL, 'number_search', "
+                                 "'照会', :genesis, 'h1')"), {"genesis": "0" * 64})
+        downgrade(url, "0021_intake")
+        with engine.begin() as conn:
+            assert "case_search_keys" not in sa.inspect(conn).get_table_names()
+            assert conn.execute(sa.text("SELECT case_id, what FROM access_records")).all() == [(None, "number_search")]
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.text("UPDATE access_records SET purpose = 'x'"))
+        migrate(url)
     finally:
         engine.dispose()

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 ENDPOINT_MODULES: tuple[str, ...] = (
     "caseflow.api.cases",
     "caseflow.api.decisions",
+    "caseflow.api.search",
     "caseflow.routing.api",
+    "caseflow.intake.api",
 )
 
 

@@ -17,12 +17,13 @@ from flask import current_app, request
 
 from caseflow.api.openapi import enum_schema, nullable, register_schema
 from caseflow.api.views import Body, Field, api_route, as_form
-from caseflow.cases import forms, listing, operations
+from caseflow.cases import forms, listing, operations, search_queries
 from caseflow.cases.access import get_visible_case
 from caseflow.cases.machine import SPECS
 from caseflow.cases.models import Case, CaseEvent, Correction, Dismissal, mask_number
 from caseflow.cases.vocabulary import (
     FACT_FIELDS,
+    CaseSource,
     CaseStatus,
     Cause,
     CorrectionOutcome,
@@ -38,7 +39,7 @@ from caseflow.cases.vocabulary import (
 )
 from caseflow.core.japanese import today_jst
 from caseflow.core.json_errors import invalid_request
-from caseflow.core.limits import PURPOSE_MAX, REASON_MAX, TEXT_MAX
+from caseflow.core.limits import PURPOSE_MAX, REASON_MAX, SEARCH_TEXT_MAX, TEXT_MAX
 from caseflow.core.params import MAX_ID, parse_id
 from caseflow.errors import NotFound
 from caseflow.extensions import db
@@ -175,6 +176,9 @@ def case_document(case: Case, actor: User, *, facts_revealed: bool = False) -> d
     return case_summary(case, actor) | {
         "record_name": case.record_name if shown else None,
         "source_record_id": case.source_record_id,
+        "source": _labelled(case.source),
+        "source_other": case.source_other,
+        "opened_by": _user(case.opened_by),
         "personal_facts_shown": shown,
         "record": _facts(case, "record") if shown else _HIDDEN_FACTS,
         "registry": _facts(case, "registry") if shown else _HIDDEN_FACTS,
@@ -193,6 +197,7 @@ def case_document(case: Case, actor: User, *, facts_revealed: bool = False) -> d
         "identity_verification": _identity_verification(case),
         "dismissals": [_dismissal(d) for d in case.dismissals],
         "corrections": [_correction(c) for c in case.corrections],
+        "awaits_identification": case.awaits_identification,
         "events": [_event(e) for e in events],
         "allowed_actions": operations.available_actions(case, actor),
     }
@@ -303,6 +308,9 @@ CASE_EVENT = register_schema("CaseEvent", _object({
 
 CASE = register_schema("Case", _object(CASE_SUMMARY_PROPERTIES | {
     "source_record_id": {"type": "string", "description": "業務データの管理番号"},
+    "source": _labelled_schema(CaseSource, "発見の経緯（点検、または手入力で登録した案件の経緯）"),
+    "source_other": {**_TEXT, "description": "発見の経緯の内容（その他のとき）"},
+    "opened_by": {**nullable(USER), "description": "手入力で登録した職員（点検の案件は null）"},
     "personal_facts_shown": {"type": "boolean", "description": (
         "本人の情報（record・registry・record_name）を返したか。所管省庁・デジタル庁の職員には、照会を受けて"
         "いる間か、目的を示して POST /cases/{case_id}/facts で求めたときだけ返します（それ以外は null）")},
@@ -324,6 +332,9 @@ CASE = register_schema("Case", _object(CASE_SUMMARY_PROPERTIES | {
     "identity_verification": {**nullable(IDENTITY_VERIFICATION), "description": "本人確認（誤り確定のとき）"},
     "dismissals": {"type": "array", "items": DISMISSAL, "description": "誤りなしの判断（古い順）"},
     "corrections": {"type": "array", "items": CORRECTION},
+    "awaits_identification": {"type": "boolean", "description": (
+        "本人特定待ち：承認された訂正で正しい番号を紐付けず保留し、まだ紐付けていない（POST /cases/{case_id}/correction で"
+        "紐付けを登録し、別の承認者が承認すると外れます）")},
     "events": {"type": "array", "items": CASE_EVENT, "description": "経過（古い順）"},
     "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(ACTIONS)},
                         "description": "この利用者が今この案件に行える操作（入力内容は送信時に確認）"},
@@ -346,6 +357,9 @@ def _query(name: str, schema: dict, description: str) -> dict:
 
 LIST_PARAMETERS = (
     *(_query(f.key, f.schema, f.description) for f in listing.FILTERS),
+    _query("q", {"type": "string", "maxLength": SEARCH_TEXT_MAX}, (
+        "検索する語：案件番号（CF-0000028）、管理番号、氏名・カナ（表記の違いを同一視し、氏名全体または氏と完全一致）、"
+        "生年月日。個人番号は POST /cases/search で")),
     _query("sort", {"type": "string", "enum": list(listing.SORTS), "default": listing.DEFAULT_SORT},
            "並び順：due（期限の近い順）、-due（期限の遠い順）、detected（検出の古い順）、-detected（新しい順）"),
     _query("page", {"type": "integer", "minimum": 1, "default": 1}, "ページ（1から）"),
@@ -375,8 +389,10 @@ def list_cases(actor: User) -> dict:
     page = _int_arg("page", default=1, maximum=MAX_ID // MAX_PER_PAGE)
     per_page = _int_arg("per_page", default=min(current_app.config["CASES_PER_PAGE"], MAX_PER_PAGE),
                         maximum=MAX_PER_PAGE)
-    result = listing.page_of(db.session, listing.case_query(actor, filters, today=today_jst()), sort=sort,
-                             page=page, per_page=per_page)
+    stmt = listing.case_query(actor, filters, today=today_jst())
+    if request.args.get("q"):
+        stmt = stmt.where(search_queries.text_condition(actor, request.args["q"]))
+    result = listing.page_of(db.session, stmt, sort=sort, page=page, per_page=per_page)
     return {"items": [case_summary(c, actor) for c in result.cases], "page": page, "per_page": per_page,
             "total": result.total}
 
@@ -412,6 +428,8 @@ _TRANSITION_DESCRIPTION = """\
 - reopen：comment（再確認する理由）
 - reopen_confirmation：comment（誤り確定を取り消す理由。承認者のみ、承認待ちの訂正内容がないとき）
 - correct：なし（承認待ちの訂正内容を承認。/correction/approve と同じ）
+- link_later：なし（本人特定待ちの訂正済・通知済の案件で、後から正しい番号を紐付ける訂正内容を承認。状態は変わりません。
+  /correction/approve と同じ）
 - notify：notified_on、notification_method
 
 viewing_suspended は画面のチェックボックスと同じく、省略すると false（停止していない）です。"""

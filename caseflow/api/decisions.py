@@ -25,7 +25,9 @@ CORRECTION_BODY = Body("CorrectionRequest", "訂正内容の登録（承認者�
 
 @api_route("POST", "/cases/<int:case_id>/correction", operation_id="proposeCorrection",
            summary="訂正内容の登録", response=CASE, body=CORRECTION_BODY, errors=(403, 404, 409, 422),
-           description="誤り確定の案件について、業務システムで行った訂正を登録します。応答は登録後の案件です。")
+           description="誤り確定の案件について、業務システムで行った訂正を登録します。本人特定待ち（訂正で番号を紐付けず保留した"
+                       "訂正済・通知済の案件）では、本人を特定して正しい番号を紐付けた訂正（outcome は linked）を登録します。"
+                       "応答は登録後の案件です。")
 def propose_correction(actor: User, case_id: int, body: dict) -> dict:
     case = visible_case(case_id, actor)
     operations.propose_correction(case, actor, expected_version=body["version"],
@@ -41,7 +43,8 @@ DECISION_BODY = Body("DecisionRequest", "訂正内容・誤りなしの判断の
 
 @api_route("POST", "/cases/<int:case_id>/correction/approve", operation_id="approveCorrection",
            summary="訂正内容の承認", response=CASE, body=DECISION_BODY, errors=(403, 404, 409, 422),
-           description="案件を保有する機関の承認者で、訂正内容を登録した本人以外が承認できます。案件は訂正済になります。")
+           description="案件を保有する機関の承認者で、訂正内容を登録した本人以外が承認できます。案件は訂正済になります"
+                       "（本人特定待ちの案件の紐付けでは状態は変わらず、本人特定待ちから外れます）。")
 def approve_correction(actor: User, case_id: int, body: dict) -> dict:
     case = visible_case(case_id, actor)
     operations.approve_correction(case, actor, expected_version=body["version"],

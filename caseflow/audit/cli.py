@@ -51,7 +51,7 @@ def export_command(out: str) -> None:
         for record in db.session.scalars(sa.select(AccessRecord).order_by(AccessRecord.position)
                                          .execution_options(yield_per=5000)):
             writer.writerow([record.position, jst(record.occurred_at), logins.get(record.user_id, ""),
-                             f"CF-{record.case_id:07d}", WHAT_LABELS.get(record.what, record.what),
+                             f"CF-{record.case_id:07d}" if record.case_id is not None else "", WHAT_LABELS.get(record.what, record.what),
                              # Purposes stored before free text was masked at input may hold a number.
                              mask_my_numbers(record.purpose),
                              record.remote_addr or "", record.previous_hash, record.row_hash])

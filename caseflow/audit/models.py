@@ -11,7 +11,8 @@ from caseflow.db import Base, UTCDateTime, utcnow
 
 
 class AccessRecord(Base):
-    """One display of protected data (a full My Number). Each row carries the hash of the one before."""
+    """One display of protected data (a full My Number), or one search by a My Number. Each row carries the
+    hash of the one before."""
 
     __tablename__ = "access_records"
 
@@ -20,7 +21,8 @@ class AccessRecord(Base):
     position: Mapped[int] = mapped_column(unique=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    # None for a use that concerned no case: a My Number search that found nothing (caseflow.cases.search).
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     what: Mapped[str] = mapped_column(sa.String(40))  # e.g. "my_number"
     purpose: Mapped[str] = mapped_column(sa.String(200))
     remote_addr: Mapped[str | None] = mapped_column(sa.String(64))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -22,11 +23,11 @@ from caseflow.users.models import User
 
 GENESIS = "0" * 64
 WHAT_LABELS = {"my_number": "個人番号（全桁）", "personal_facts": "本人の情報（氏名・カナ・生年月日・性別・住所・送付先）",
-               "evidence": "証拠書類"}
+               "evidence": "証拠書類", "number_search": "個人番号による案件の検索"}
 DISPOSED_MESSAGE = "保存期間を過ぎたため、この案件の本人の情報（個人番号を含む）は廃棄されています。"
 
 
-def row_hash(previous_hash: str, *, position: int, occurred_at: dt.datetime, user_id: int, case_id: int,
+def row_hash(previous_hash: str, *, position: int, occurred_at: dt.datetime, user_id: int, case_id: int | None,
              what: str, purpose: str, remote_addr: str | None) -> str:
     """SHA-256 over the previous hash and the record's fields, in a fixed canonical form."""
     body = json.dumps(
@@ -68,9 +69,11 @@ def _purpose(purpose: str | None, missing: str) -> str:
     return required_text(purpose, missing, PURPOSE_MAX, "表示の目的は")
 
 
-def append_record(session: Session, actor: User, case: Case, *, what: str, purpose: str,
+def append_record(session: Session, actor: User, case: Case | None, *, what: str, purpose: str,
                   remote_addr: str | None) -> AccessRecord:
-    """Add one record at the end of the chain (the head row is locked until the transaction ends)."""
+    """Add one record at the end of the chain (the head row is locked until the transaction ends).
+
+    ``case`` is None for a use that concerned no case (a My Number search that found nothing)."""
     # Masked here, not at the flush: the hash is taken over the purpose as stored.
     purpose = free_text.guard(session, purpose)
     head = session.scalars(sa.select(AccessChainHead).where(AccessChainHead.id == 1).with_for_update()).first()
@@ -78,7 +81,8 @@ def append_record(session: Session, actor: User, case: Case, *, what: str, purpo
         head = AccessChainHead(id=1, last_hash=GENESIS, records=0)
         session.add(head)
         session.flush()
-    record = AccessRecord(position=head.records + 1, occurred_at=utcnow(), user_id=actor.id, case_id=case.id,
+    record = AccessRecord(position=head.records + 1, occurred_at=utcnow(), user_id=actor.id,
+                          case_id=case.id if case is not None else None,
                           what=what, purpose=purpose, remote_addr=(remote_addr or "")[:64] or None,
                           previous_hash=head.last_hash)
     record.row_hash = _hash_of(record)
@@ -106,21 +110,32 @@ class Verification:
 
 
 def verify_chain(session: Session, batch: int = 10_000) -> Verification:
-    """Walk the chain in order: positions without gaps, each link and hash, and the head must match."""
+    """Walk the access records in order (see ``verify_hash_chain``)."""
+    return verify_hash_chain(session, AccessRecord, AccessChainHead, _hash_of, batch=batch)
+
+
+def verify_hash_chain(session: Session, model, head_model, hash_of: Callable[[object], str], *,
+                      batch: int = 10_000, release: bool = True) -> Verification:
+    """Walk an append-only, hash-chained record (``position``, ``previous_hash``, ``row_hash``, and a
+    one-row head with ``last_hash`` and ``records``) in order: positions without gaps, each link and
+    hash, and the head must match. The access records and the administration's changes use it.
+    ``release``: forget each batch once checked (a long walk from the command line; not inside a
+    request, whose session still holds the user)."""
     previous, count = GENESIS, 0
     while True:
-        rows = session.scalars(sa.select(AccessRecord).where(AccessRecord.position > count)
-                               .order_by(AccessRecord.position).limit(batch)).all()
+        rows = session.scalars(sa.select(model).where(model.position > count)
+                               .order_by(model.position).limit(batch)).all()
         if not rows:
             break
         for record in rows:
             if record.position != count + 1 or record.previous_hash != previous:
                 return Verification(count, count + 1, "記録が削除または挿入されています")
-            if _hash_of(record) != record.row_hash:
+            if hash_of(record) != record.row_hash:
                 return Verification(count, record.position, "記録の内容が書き換えられています")
             previous, count = record.row_hash, record.position
-        session.expunge_all()
-    head = session.get(AccessChainHead, 1)
+        if release:
+            session.expunge_all()
+    head = session.get(head_model, 1)
     if head is not None and (head.last_hash != previous or head.records != count):
         return Verification(count, count + 1, "最後の記録が削除されています")
     return Verification(count, None)

@@ -1,4 +1,4 @@
-"""Command line for cases: the daily escalation of overdue cases to the supervisors."""
+"""Command line for cases: the daily escalation of overdue cases to the supervisors; the search keys rebuilt."""
 
 from __future__ import annotations
 
@@ -27,3 +27,21 @@ def escalate_command(today: dt.datetime | None) -> None:
     count = escalate_overdue(db.session, today=day)
     db.session.commit()
     click.echo(f"{day.isoformat()} 時点で期限を過ぎた案件のうち、新たに{count:,}件を承認者へ通知しました。")
+
+
+@click.group("search")
+def search() -> None:
+    """案件の検索用キー（氏名・カナ・生年月日の照合用ハッシュ）。"""
+
+
+@search.command("reindex")
+@click.option("--batch", type=click.IntRange(min=1), default=2000, show_default=True, help="1回に確定する案件数")
+@with_appcontext
+def reindex_command(batch: int) -> None:
+    """Write every case's search keys again (after the normalisers changed; can be stopped and run again)."""
+    from caseflow.cases.search import reindex
+    from caseflow.extensions import db
+
+    count = reindex(db.session, batch=batch, commit=db.session.commit)
+    db.session.commit()
+    click.echo(f"案件 {count:,}件の検索用キーを作り直しました。")

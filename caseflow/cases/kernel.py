@@ -10,18 +10,18 @@ Conflict; ``session_of`` gives the case's session. Transitions go through
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, object_session
-from sqlalchemy.orm.exc import StaleDataError
 
 from caseflow.cases.models import Case, CaseEvent
+from caseflow.cases.search import index_case, index_cases
 from caseflow.cases.vocabulary import CaseStatus
+from caseflow.core.batches import chunked
 from caseflow.core.business_days import add_business_days
 from caseflow.core.japanese import today_jst
-from caseflow.db import is_write_conflict, utcnow
+from caseflow.db import utcnow, write_conflicts_as_409
 from caseflow.errors import STALE_MESSAGE, Conflict
 from caseflow.users.models import User
 
@@ -42,14 +42,8 @@ def check_version(case: Case, expected_version: int | None) -> None:
 
 def flush_case(case: Case) -> None:
     """Flush ``case``'s session; a concurrent change of the same case becomes a Conflict (HTTP 409)."""
-    try:
+    with write_conflicts_as_409():
         session_of(case).flush()
-    except StaleDataError as exc:
-        raise Conflict(STALE_MESSAGE) from exc
-    except DBAPIError as exc:
-        if is_write_conflict(exc):
-            raise Conflict(STALE_MESSAGE) from exc
-        raise
 
 
 def record_event(case: Case, actor: User, trigger: str, comment: str | None = None, **details) -> CaseEvent:
@@ -81,56 +75,55 @@ def due_date_for(detected_on: dt.date) -> dt.date:
     return add_business_days(detected_on, CASE_DUE_BUSINESS_DAYS)
 
 
-def open_case(session: Session, *, details: dict | None = None, **fields) -> Case:
-    """Open one case in ``detected`` with its detection event (the grade, and ``details``).
+def open_case(session: Session, *, details: dict | None = None, actor: User | None = None,
+              trigger: str = "detect", **fields) -> Case:
+    """Open one case in ``detected`` with its first event (the grade, and ``details``), and its search keys.
 
     ``fields`` are the case's columns (program, agency, source record, number, facts, grade …);
-    the due date defaults to ``CASE_DUE_BUSINESS_DAYS`` business days from today.
+    the due date defaults to ``CASE_DUE_BUSINESS_DAYS`` business days from today. The event is
+    ``detect`` by the system, or ``trigger`` by ``actor`` (a case opened by hand: ``open_by_hand``).
     """
     fields.setdefault("due_date", due_date_for(today_jst()))
     case = Case(status=CaseStatus.DETECTED, **fields)
     session.add(case)
-    session.add(CaseEvent(case=case, actor_id=None, trigger="detect", from_status=None,
+    session.add(CaseEvent(case=case, actor_id=actor.id if actor else None, trigger=trigger, from_status=None,
                           to_status=CaseStatus.DETECTED, details={"grade": case.grade.value, **(details or {})}))
     session.flush()
+    index_case(case)
     return case
 
 
 def open_cases(session: Session, rows: Iterable[dict], *, details: dict | None = None,
-               chunk: int = _OPEN_CHUNK, progress: Callable[[int], None] | None = None) -> int:
-    """Open many cases at once (one INSERT per ``chunk``), each in ``detected`` with its detection event.
+               chunk: int = _OPEN_CHUNK, progress: Callable[[int], None] | None = None,
+               actor: User | None = None, trigger: str = "detect") -> int:
+    """Open many cases at once (one INSERT per ``chunk``), each in ``detected`` with its first event
+    and its search keys (computed in bulk, a chunk at a time).
 
-    Each row holds a case's columns as for ``open_case``; ``details`` go into every detection
-    event (e.g. the batch). ``progress(opened so far)`` is called after each chunk. Returns how many
-    were opened. Rows go to the database as they are (no ORM events): the free-text guard does
-    not see them, so they must carry no free text.
+    Each row holds a case's columns as for ``open_case``; ``details`` go into every first event
+    (e.g. the batch), which is ``detect`` by the system or ``trigger`` by ``actor`` as for
+    ``open_case``. ``progress(opened so far)`` is called after each chunk. Returns how many were
+    opened. Rows and details go to the database as they are (no ORM events): the free-text guard
+    does not see them, so any free text in them must have been through ``caseflow.core.free_text.guard``.
     """
     now = utcnow()
     due = due_date_for(today_jst())
     opened = 0
-    for batch in _chunked(rows, chunk):
+    for batch in chunked(rows, chunk):
         values = [{"due_date": due, **row, "status": CaseStatus.DETECTED, "detected_at": now, "updated_at": now,
                    "version": 1} for row in batch]
+        # render_nulls: a row's None is sent as NULL rather than left out, so that rows missing different
+        # facts still share one statement (the ORM groups rows by the columns they give).
         inserted = session.execute(sa.insert(Case).returning(Case.id, Case.grade, sort_by_parameter_order=True),
-                                   values).all()
+                                   values, execution_options={"render_nulls": True}).all()
         session.execute(sa.insert(CaseEvent), [
-            {"case_id": case_id, "actor_id": None, "trigger": "detect", "from_status": None,
+            {"case_id": case_id, "actor_id": actor.id if actor else None, "trigger": trigger, "from_status": None,
              "to_status": CaseStatus.DETECTED, "created_at": now,
              "details": {"grade": case_grade.value, **(details or {})}}
             for case_id, case_grade in inserted
         ])
+        index_cases(session, [{**row, "case_id": case_id} for row, (case_id, _grade) in zip(batch, inserted, strict=True)],
+                    fresh=True)
         opened += len(inserted)
         if progress is not None:
             progress(opened)
     return opened
-
-
-def _chunked(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
-    batch: list[dict] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

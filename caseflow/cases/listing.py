@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from caseflow.cases.access import visible_cases_clause
 from caseflow.cases.models import Case
-from caseflow.cases.queue import overdue_clause
-from caseflow.cases.vocabulary import OPEN_STATUSES, OUTCOMES, CaseStatus, Cause, Grade, ViewedOnPortal
+from caseflow.cases.queue import overdue_clause, viewing_stop_pending_clause
+from caseflow.cases.vocabulary import OPEN_STATUSES, OUTCOMES, CaseSource, CaseStatus, Cause, Grade, ViewedOnPortal
 from caseflow.core.params import MAX_ID, parse_id
 from caseflow.errors import DomainError
 from caseflow.users.models import User
@@ -114,15 +114,24 @@ FILTERS: tuple[Filter, ...] = (
     Filter("batch", "点検番号", _INTEGER, _id("batch"), lambda value, _user, _today: Case.batch_id == value),
     Filter("overdue", "1：期限を過ぎた未完了の案件だけ", {"type": "string", "enum": ["1"]},
            _one_of("overdue", {"1": True}), lambda _value, _user, today: overdue_clause(today)),
+    Filter("identification", "waiting：本人特定待ちの案件だけ（訂正で番号を紐付けず保留し、まだ紐付けていない）",
+           {"type": "string", "enum": ["waiting"]}, _one_of("identification", {"waiting": True}),
+           lambda _value, _user, _today: Case.awaits_identification),
     # The filters a report's figure links with (/reports): the list then shows the cases behind it.
     Filter("agency", "紐付け実施機関の id", _INTEGER, _id("agency"), lambda value, _user, _today: Case.agency_id == value),
     Filter("outcome", "結果の区分：errors（紐付け誤り）、resolved（解消済み）、unverified（未確認）、dismissed（誤りなし）",
            {"type": "string", "enum": list(OUTCOMES)}, _one_of("outcome", OUTCOMES),
            lambda value, _user, _today: Case.status.in_(value)),
-    Filter("viewed", "yes：マイナポータルで閲覧された案件だけ", {"type": "string", "enum": ["yes"]},
-           _one_of("viewed", {"yes": ViewedOnPortal.YES}), lambda value, _user, _today: Case.viewed_on_portal == value),
+    Filter("viewed", "マイナポータルでの閲覧：yes（閲覧あり）、no（閲覧なし）、unknown（不明・調査中）",
+           _enum_schema(ViewedOnPortal), _choice("viewed", ViewedOnPortal),
+           lambda value, _user, _today: Case.viewed_on_portal == value),
+    Filter("viewing", "pending：閲覧停止が済んでいない誤り確定の案件だけ", {"type": "string", "enum": ["pending"]},
+           _one_of("viewing", {"pending": True}), lambda _value, _user, _today: viewing_stop_pending_clause()),
     Filter("cause", "主な原因（none：原因未入力）", {"type": "string", "enum": ["none", *(c.value for c in Cause)]}, _cause,
            lambda value, _user, _today: Case.cause.is_(None) if value is None else Case.cause == value),
+    # 発見の経緯: inspection, or how a case opened by hand came to light (caseflow.intake).
+    Filter("source", "発見の経緯", _enum_schema(CaseSource), _choice("source", CaseSource),
+           lambda value, _user, _today: Case.source == value),
 )
 FILTER_KEYS = tuple(f.key for f in FILTERS)
 _BY_KEY = {f.key: f for f in FILTERS}

@@ -343,10 +343,19 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
                    (_reopening_supervisor,), (_reopen_confirmation_input,), _clear_confirmation),
     TransitionSpec("correct", CaseStatus.CONFIRMED, CaseStatus.CORRECTED, "訂正を承認",
                    (_approving_correction,), effect=_approve_correction),
+    # 本人特定待ち: the correction left the number unlinked until the person is identified. Linking the
+    # right number later is a new correction, approved by a second person like the first; the status
+    # stays (a self-transition, one row per status it may happen in: before or after the notification).
+    *(TransitionSpec("link_later", status, status, "本人特定後の紐付けを承認", (_approving_correction,),
+                     effect=_approve_correction) for status in (CaseStatus.CORRECTED, CaseStatus.NOTIFIED)),
     TransitionSpec("notify", CaseStatus.CORRECTED, CaseStatus.NOTIFIED, "本人通知を記録",
                    (_agency_staff,), (_notify_input,), _record_notification),
 )
-SPECS: dict[str, TransitionSpec] = {spec.trigger: spec for spec in TRANSITIONS}
+SPECS: dict[str, TransitionSpec] = {}
+"""Trigger → its spec (label, guards, effect); a trigger from several statuses has one row per status, alike
+but for its source and destination, and is named here by its first."""
+for _spec in TRANSITIONS:
+    SPECS.setdefault(_spec.trigger, _spec)
 
 
 def _check_guards(event: EventData) -> bool:
@@ -440,7 +449,8 @@ def _status_changes_follow_the_machine(session: Session, _ctx, _instances) -> No
 
     Operations always go through the machine; this catches code that sets
     ``case.status`` by hand (a script, a shell, a future bug), so no path
-    reaches ``corrected`` or ``false`` without a second person's approval.
+    reaches ``corrected`` or ``false`` without a second person's approval,
+    nor approves a correction (a later linking leaves the status as it is) without one.
     """
     for obj in session.new:
         if isinstance(obj, Case) and obj.status not in (None, CaseStatus.DETECTED):
@@ -459,6 +469,10 @@ def _status_changes_follow_the_machine(session: Session, _ctx, _instances) -> No
             raise IllegalStatusChange("corrected needs a correction approved by a second person")
         if new is CaseStatus.FALSE and not (obj.dismissals and _approved_by_a_second_person(obj.dismissals[-1])):
             raise IllegalStatusChange("false needs a dismissal approved by a second person")
+    for obj in session.dirty:
+        if isinstance(obj, Correction) and ProposalStatus.APPROVED in sa.inspect(obj).attrs.status.history.added \
+                and not _approved_by_a_second_person(obj):
+            raise IllegalStatusChange("a correction needs approval by a second person")
 
 
 def _approved_by_a_second_person(proposal: Correction | Dismissal) -> bool:

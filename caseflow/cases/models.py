@@ -6,9 +6,11 @@ import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 
 from caseflow.cases.vocabulary import (
+    CaseSource,
     CaseStatus,
     Cause,
     CorrectionOutcome,
@@ -24,6 +26,7 @@ from caseflow.cases.vocabulary import (
     ViewedOnPortal,
 )
 from caseflow.core.free_text import free_text
+from caseflow.core.limits import ADDRESS_MAX, PERSON_NAME_MAX, RECORD_ID_MAX
 from caseflow.crypto.keys import lookup_digest
 from caseflow.crypto.types import EncryptedDate, EncryptedEnum, EncryptedString
 from caseflow.db import Base, UTCDateTime, str_enum, utcnow
@@ -69,8 +72,15 @@ class Case(Base):
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     # The organisation that holds the case now, while a referral (照会) is open; None: the agency.
     holder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
-    source_record_id: Mapped[str] = mapped_column(sa.String(64))
+    # The agency's management number (管理番号): indexed, the search finds a case by it (caseflow.cases.search).
+    source_record_id: Mapped[str] = mapped_column(sa.String(RECORD_ID_MAX), index=True)
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("inspection_batches.id"), index=True)
+    # How the error came to light (発見の経緯; ``other`` with its text) and, for a case opened by hand
+    # (caseflow.intake), who opened it; an inspection's cases have None.
+    source: Mapped[CaseSource] = mapped_column(str_enum(CaseSource, "case_source"), default=CaseSource.INSPECTION,
+                                               server_default=CaseSource.INSPECTION.value)
+    source_other: Mapped[str | None] = free_text()
+    opened_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # My Number and the registry facts are 特定個人情報: encrypted at rest (caseflow.crypto).
     # None once the retention period has passed (caseflow.retention), like every personal fact below.
     registered_number: Mapped[str | None] = mapped_column(EncryptedString("cases.registered_number", 12))
@@ -78,16 +88,16 @@ class Case(Base):
     # encrypted column cannot (caseflow.crypto.keys.lookup_digest).
     registered_number_digest: Mapped[str | None] = mapped_column(sa.String(64), index=True, default=_number_digest)
 
-    record_name: Mapped[str | None] = mapped_column(sa.String(100))
-    record_kana: Mapped[str | None] = mapped_column(sa.String(100))
+    record_name: Mapped[str | None] = mapped_column(sa.String(PERSON_NAME_MAX))
+    record_kana: Mapped[str | None] = mapped_column(sa.String(PERSON_NAME_MAX))
     record_birth_date: Mapped[dt.date | None]
     record_sex: Mapped[Sex | None] = mapped_column(str_enum(Sex, "record_sex"))
-    record_address: Mapped[str | None] = mapped_column(sa.String(300))
-    registry_name: Mapped[str | None] = mapped_column(EncryptedString("cases.registry_name", 100))
-    registry_kana: Mapped[str | None] = mapped_column(EncryptedString("cases.registry_kana", 100))
+    record_address: Mapped[str | None] = mapped_column(sa.String(ADDRESS_MAX))
+    registry_name: Mapped[str | None] = mapped_column(EncryptedString("cases.registry_name", PERSON_NAME_MAX))
+    registry_kana: Mapped[str | None] = mapped_column(EncryptedString("cases.registry_kana", PERSON_NAME_MAX))
     registry_birth_date: Mapped[dt.date | None] = mapped_column(EncryptedDate("cases.registry_birth_date"))
     registry_sex: Mapped[Sex | None] = mapped_column(EncryptedEnum(Sex, "cases.registry_sex"))
-    registry_address: Mapped[str | None] = mapped_column(EncryptedString("cases.registry_address", 300))
+    registry_address: Mapped[str | None] = mapped_column(EncryptedString("cases.registry_address", ADDRESS_MAX))
     # Where letters go (送付先) is kept per party: caseflow.letters.models.Recipient.
     # When the people's facts above were deleted at the end of the retention period (caseflow.retention).
     facts_disposed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -132,6 +142,7 @@ class Case(Base):
     holder: Mapped[Organization | None] = relationship(foreign_keys=[holder_id], lazy="joined")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
     identity_verified_by: Mapped[User | None] = relationship(foreign_keys=[identity_verified_by_id])
+    opened_by: Mapped[User | None] = relationship(foreign_keys=[opened_by_id])
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", lazy="select"
     )
@@ -154,6 +165,11 @@ class Case(Base):
     def reference(self) -> str:
         """The case reference residents and staff quote (never the My Number)."""
         return f"CF-{self.id:07d}"
+
+    @property
+    def opened_by_hand(self) -> bool:
+        """Whether staff opened the case by hand (caseflow.intake) rather than an inspection batch."""
+        return self.opened_by_id is not None
 
     @property
     def holder_organization_id(self) -> int:
@@ -179,6 +195,27 @@ class Case(Base):
     def pending_proposal(self) -> Correction | Dismissal | None:
         """Whichever proposal awaits a decision: a dismissal while verifying, a correction once confirmed."""
         return self.pending_dismissal or self.pending_correction
+
+    @hybrid_property
+    def awaits_identification(self) -> bool:
+        """本人特定待ち: an approved correction left the number unlinked (本人特定まで保留) and no approved
+        correction has linked the right number since; the people's facts are still kept (to query with).
+
+        The same rule in Python (for one case) and in SQL (the case list's filter, the dashboards).
+        """
+        approved = {c.outcome for c in self.corrections if c.status is ProposalStatus.APPROVED}
+        return (CorrectionOutcome.UNLINKED in approved and CorrectionOutcome.LINKED not in approved
+                and self.facts_disposed_at is None)
+
+    @awaits_identification.inplace.expression
+    @classmethod
+    def _awaits_identification_clause(cls) -> sa.ColumnElement[bool]:
+        def approved(outcome: CorrectionOutcome) -> sa.Exists:
+            return sa.exists().where(Correction.case_id == cls.id, Correction.status == ProposalStatus.APPROVED,
+                                     Correction.outcome == outcome)
+
+        return sa.and_(approved(CorrectionOutcome.UNLINKED), ~approved(CorrectionOutcome.LINKED),
+                       cls.facts_disposed_at.is_(None))
 
     def verdict(self, field: str) -> FieldVerdict | None:
         value = (self.field_verdicts or {}).get(field)

@@ -32,6 +32,7 @@ from caseflow.cases.machine import (
 )
 from caseflow.cases.models import Case, CaseEvent, Correction, Dismissal
 from caseflow.cases.vocabulary import (
+    CaseSource,
     CaseStatus,
     Cause,
     CorrectionOutcome,
@@ -55,7 +56,8 @@ transitioned = Namespace().signal("case-transitioned")
 
 def _may_propose_correction(case: Case, actor: User) -> None:
     require(actor, Permission.CASE_ACT, case, action="訂正内容の登録")
-    if case.status is not CaseStatus.CONFIRMED:
+    # Once corrected, only a case whose number was left unlinked (本人特定待ち) gets another correction.
+    if case.status is not CaseStatus.CONFIRMED and not case.awaits_identification:
         raise DomainError(f"この案件は現在「{case.status.label}」のため、訂正内容を登録できません。")
     if case.pending_correction is not None:
         raise DomainError("承認待ちの訂正内容が既にあります。承認または差戻しを待ってください。")
@@ -155,6 +157,8 @@ EVENT_LABELS = {spec.trigger: spec.label for spec in SPECS.values()} | {
     "refer": "照会",
     "answer_referral": "照会への回答",
     "add_evidence": "証拠書類を登録",
+    "open_by_hand": "手入力で登録",
+    "enter_registry": "住民基本台帳の情報を入力",
 }
 
 
@@ -163,6 +167,13 @@ def describe_event(event: CaseEvent) -> str | None:
     details = event.details or {}
     if event.trigger in ("propose_dismissal", "dismiss") and details.get("dismiss_reason"):
         return "理由：" + _labelled(DismissReason, details["dismiss_reason"], details.get("dismiss_reason_other"))
+    if event.trigger == "open_by_hand":
+        words = "発見の経緯：" + _labelled(CaseSource, details.get("source"), details.get("source_other"))
+        return words + (f"（一覧「{details['list_file']}」から登録）" if details.get("list_file") else "")
+    if event.trigger == "enter_registry" and details.get("grade"):
+        return f"判定：{details.get('previous_grade')} → {details['grade']}"
+    if event.trigger == "propose_correction" and details.get("link_later"):
+        return "本人特定後の紐付け（本人特定待ちの案件）"
     if event.trigger == "amend_viewed":
         return f"{_viewed_words(details.get('previous') or {})} → {_viewed_words(details)}"
     if event.trigger == "amend_cause":
@@ -401,11 +412,19 @@ def propose_correction(
     the person is identified. A linked number was found by a resident-registry query
     with all four facts (three when the sex is not on record) that matched exactly one
     person: with several, linking is refused until the person is identified.
+
+    A case whose approved correction left the number unlinked (本人特定待ち, corrected or notified)
+    gets a new correction once the person is identified: the right number linked, with its query,
+    approved like the first (``approve_correction`` fires ``link_later``; the status stays).
     """
     check_version(case, expected_version)
     _may_propose_correction(case, actor)
+    linking_later = case.awaits_identification
     if not wrong_number_removed:
         raise DomainError("誤って紐付けられた個人番号を業務システムから削除したことを確認してください。")
+    if linking_later and outcome is not CorrectionOutcome.LINKED:
+        raise DomainError("この案件は本人特定待ちです。本人を特定できたら「正しい番号を紐付け」を選び、"
+                          "住基照会の内容と紐付けた個人番号を登録してください。")
     if not isinstance(outcome, CorrectionOutcome) or outcome not in correction_outcomes(case.program):
         raise DomainError("訂正の内容を選択してください（" + "、".join(
             f"「{o.label}」" for o in correction_outcomes(case.program)) + "）。")
@@ -433,13 +452,20 @@ def propose_correction(
         proposed_by=actor,
     )
     session_of(case).add(correction)
-    record_event(case, actor, "propose_correction", note, outcome=outcome.value)
+    record_event(case, actor, "propose_correction", note, outcome=outcome.value,
+                 **({"link_later": True} if linking_later else {}))
     flush_case(case)
     return correction
 
 
 # More people than this cannot answer one query on 基本4情報 (the whole registry is ~125 million).
 MAX_QUERY_MATCHES = 9_999
+
+
+def outcomes_for(case: Case) -> tuple[CorrectionOutcome, ...]:
+    """The corrections ``case`` may get now: its program's, or only the right number linked when it
+    awaits identification (本人特定待ち)."""
+    return (CorrectionOutcome.LINKED,) if case.awaits_identification else correction_outcomes(case.program)
 
 
 def correction_outcomes(program: Program) -> tuple[CorrectionOutcome, ...]:
@@ -476,8 +502,13 @@ def _check_registry_query(case: Case, outcome: CorrectionOutcome | None, facts: 
 
 def approve_correction(case: Case, actor: User, *, comment: str | None = None,
                        expected_version: int | None = None) -> None:
-    """A supervisor of the same organisation, not the proposer, approves: the case becomes corrected."""
-    fire(case, "correct", actor, expected_version=expected_version, comment=comment)
+    """A supervisor of the same organisation, not the proposer, approves: the case becomes corrected.
+
+    A correction linking the right number later (本人特定待ち) is approved the same way, by ``link_later``:
+    the case stays corrected or notified, and leaves the 本人特定待ち queue.
+    """
+    trigger = "link_later" if "link_later" in triggers_from(case.status) else "correct"
+    fire(case, trigger, actor, expected_version=expected_version, comment=comment)
 
 
 def return_correction(case: Case, actor: User, *, comment: str | None,

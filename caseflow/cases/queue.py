@@ -30,6 +30,8 @@ from caseflow.users.models import User
 ESCALATED = "escalated"
 MAX_BULK_CASES = 500
 _REFUSALS_SHOWN = 5
+# Where a correction may be pending: before the first is approved, and after it, linking the number later.
+CORRECTABLE_STATUSES = (CaseStatus.CONFIRMED, CaseStatus.CORRECTED, CaseStatus.NOTIFIED)
 
 
 # --- deadlines -----------------------------------------------------------------------------------
@@ -38,6 +40,12 @@ _REFUSALS_SHOWN = 5
 def overdue_clause(today: dt.date) -> sa.ColumnElement[bool]:
     """SQL condition: the case is still open and its due date has passed (the same rule as is_overdue)."""
     return sa.and_(Case.status.in_(OPEN_STATUSES), Case.due_date.is_not(None), Case.due_date < today)
+
+
+def viewing_stop_pending_clause() -> sa.ColumnElement[bool]:
+    """SQL condition: a confirmed linkage error whose viewing on the Mynaportal is not yet suspended
+    (閲覧停止が未了): until the correction removes the wrong number, its holder can still see the data."""
+    return sa.and_(Case.status == CaseStatus.CONFIRMED, Case.viewing_suspended.is_(False))
 
 
 def is_overdue(case: Case, today: dt.date | None = None) -> bool:
@@ -101,16 +109,23 @@ def escalate_overdue(session: Session, today: dt.date | None = None) -> int:
 
 def approvals_waiting(session: Session, actor: User) -> list[Case]:
     """Cases of the supervisor's organisation whose proposal awaits a decision: a correction of a
-    confirmed case, or a dismissal of a case in verification (``Case.pending_proposal`` names it)."""
+    confirmed case (or one linking the number later, 本人特定待ち), or a dismissal of a case in
+    verification (``Case.pending_proposal`` names it)."""
     check_may_supervise(actor)
     correction = sa.exists().where(Correction.case_id == Case.id, Correction.status == ProposalStatus.PROPOSED)
     dismissal = sa.exists().where(Dismissal.case_id == Case.id, Dismissal.status == ProposalStatus.PROPOSED)
     stmt = (sa.select(Case)
             .where(clause(actor, Permission.DECISION_APPROVE),
-                   sa.or_(sa.and_(Case.status == CaseStatus.CONFIRMED, correction),
+                   sa.or_(sa.and_(Case.status.in_(CORRECTABLE_STATUSES), correction),
                           sa.and_(Case.status == CaseStatus.VERIFYING, dismissal)))
             .order_by(Case.due_date.asc().nulls_last(), Case.id.asc()))
     return list(session.scalars(stmt))
+
+
+def count_awaiting_identification(session: Session, actor: User) -> int:
+    """How many cases ``actor`` may see await identification (本人特定待ち: ``Case.awaits_identification``)."""
+    return session.scalar(sa.select(sa.func.count(Case.id)).where(
+        visible_cases_clause(actor), Case.awaits_identification))
 
 
 def check_may_supervise(actor: User) -> None:

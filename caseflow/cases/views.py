@@ -9,14 +9,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from caseflow.cases import export, forms, listing, operations, queue
 from caseflow.cases import filters as saved_filters
-from caseflow.cases import forms, listing, operations, queue
 from caseflow.cases.access import get_visible_case, visible_cases_clause
 from caseflow.cases.machine import SPECS
 from caseflow.cases.models import Case, CaseEvent
 from caseflow.cases.vocabulary import (
     FACT_FIELDS,
     OUTCOME_LABELS,
+    CaseSource,
     CaseStatus,
     Cause,
     DismissReason,
@@ -31,6 +32,7 @@ from caseflow.core.free_text import ShownInFull
 from caseflow.core.japanese import today_jst, wareki, ymd
 from caseflow.core.pages import Done, action
 from caseflow.core.params import parse_count
+from caseflow.core.views import XLSX_MIMETYPE, download
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization, Program
@@ -42,7 +44,8 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 def _list_filters(args) -> dict:
     """The list's filters as typed (the form shows them); an unknown sort is the default."""
     filters = {key: args.get(key, "") for key in listing.FILTER_KEYS}
-    filters["overdue"] = "1" if filters["overdue"] == "1" else ""  # a checkbox: anything else is off
+    for checkbox in ("overdue", "viewing", "identification"):  # anything but the checkbox's value is off
+        filters[checkbox] = filters[checkbox] if filters[checkbox] in ("1", "pending", "waiting") else ""
     filters["sort"] = args.get("sort", "") if args.get("sort", "") in listing.SORTS else listing.DEFAULT_SORT
     return filters
 
@@ -69,11 +72,19 @@ def _render_list(*, mine: bool, args=None, status: int = 200):
     return render_template(
         "cases/list.html", cases=result.cases, filters=filters, page=result.page, pages=result.pages,
         total=result.total, mine=mine,
-        statuses=list(CaseStatus), grades=list(Grade), programs=programs, assignees=assignees,
+        statuses=list(CaseStatus), grades=list(Grade), viewed_choices=list(ViewedOnPortal), sources=list(CaseSource),
+        programs=programs,
+        assignees=assignees, export_urls=_export_urls(args, mine=mine),
         today=today, report_filters=_report_filter_labels(filters),
-        shows_facts=lambda case: may(current_user, Permission.CASE_FACTS, case), hidden=HIDDEN,
+        shows_facts=lambda case: may(current_user, Permission.CASE_FACTS, case), hidden=export.HIDDEN,
         **_queue_list_context(args, mine=mine, today=today),
     ), status
+
+
+def _export_urls(args, *, mine: bool) -> dict[str, str]:
+    """The list's CSV and Excel downloads with the same filters and order (every page)."""
+    query = {key: args[key] for key in saved_filters.QUERY_KEYS if args.get(key)}
+    return {fmt: url_for("cases.export_list", fmt=fmt, mine=mine, **query) for fmt in ("csv", "xlsx")}
 
 
 def _report_filter_labels(filters: dict) -> list[tuple[str, str, str]]:
@@ -84,8 +95,6 @@ def _report_filter_labels(filters: dict) -> list[tuple[str, str, str]]:
         shown.append(("agency", filters["agency"], f"紐付け実施機関：{agency.name if agency else '—'}"))
     if filters["outcome"]:
         shown.append(("outcome", filters["outcome"], OUTCOME_LABELS[filters["outcome"]]))
-    if filters["viewed"]:
-        shown.append(("viewed", "yes", "マイナポータルで閲覧あり"))
     if filters["cause"]:
         label = "原因未入力" if filters["cause"] == "none" else Cause(filters["cause"]).label
         shown.append(("cause", filters["cause"], f"原因：{label}"))
@@ -104,7 +113,31 @@ def my_queue():
     return _render_list(mine=True)
 
 
-HIDDEN = "（非表示）"
+@bp.route("/export.<fmt>", defaults={"mine": False})
+@bp.route("/mine/export.<fmt>", defaults={"mine": True})
+@login_required
+def export_list(fmt: str, mine: bool):
+    """The list with its filters in force as CSV or Excel (never a My Number: caseflow.cases.export)."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    try:
+        read = listing.read_filters(_list_filters(request.args))
+    except listing.BadFilter:
+        abort(400)
+    today = today_jst()
+    stmt = listing.case_query(current_user, read, today=today, mine=mine)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    if total > export.EXPORT_MAX_ROWS:
+        flash(f"出力できるのは{export.EXPORT_MAX_ROWS:,}件までです（該当{total:,}件）。絞り込んでから出力してください。",
+              "error")
+        return redirect(url_for("cases.my_queue" if mine else "cases.case_list", **request.args))
+    cases = db.session.scalars(stmt.order_by(*listing.SORTS[_list_filters(request.args)["sort"]]))
+    lines = export.rows(cases, shows_facts=lambda case: may(current_user, Permission.CASE_FACTS, case), today=today)
+    stem = f"anken_{today:%Y%m%d}"
+    if fmt == "csv":
+        return download(export.cases_csv(lines), "text/csv; charset=utf-8", f"{stem}.csv")
+    title = f"{'自分の担当' if mine else '案件一覧'}（{today:%Y年%-m月%-d日}現在・{total:,}件）"
+    return download(export.cases_xlsx(lines, title=title), XLSX_MIMETYPE, f"{stem}.xlsx")
 
 
 def _fact_rows(case: Case, *, shown: bool) -> list[dict]:
@@ -116,8 +149,8 @@ def _fact_rows(case: Case, *, shown: bool) -> list[dict]:
         rows.append({
             "field": field,
             "label": label,
-            "record": _display(record) if shown else HIDDEN,
-            "registry": _display(registry) if shown else HIDDEN,
+            "record": _display(record) if shown else export.HIDDEN,
+            "registry": _display(registry) if shown else export.HIDDEN,
             "verdict": verdict,
             "differs": verdict not in (None, FieldVerdict.MATCH, FieldVerdict.NOTATION),
         })
@@ -150,14 +183,21 @@ def _render_case(case: Case, status: int = 200, *, revealed_number: str | None =
         facts_shown=facts_shown, facts_revealed=facts_revealed,
         same_number_cases=same_number_cases,
         **_letter_context(case), **_routing_context(case), **_queue_context(case),
-        **_evidence_context(case, facts_shown),
+        **_evidence_context(case, facts_shown), **_intake_context(case),
         specs=SPECS, causes=list(Cause), dismiss_reasons=list(DismissReason), viewed_choices=list(ViewedOnPortal),
-        notification_methods=list(NotificationMethod), outcomes=operations.correction_outcomes(case.program),
+        notification_methods=list(NotificationMethod), outcomes=operations.outcomes_for(case),
         max_query_matches=operations.MAX_QUERY_MATCHES,
         trigger_labels=operations.EVENT_LABELS, today=today_jst(),
         identity_methods=list(IdentityMethod), describe_event=operations.describe_event,
         revealed_number=revealed_number, may_reveal=may(current_user, Permission.NUMBER_REVEAL, case) and case.facts_disposed_at is None,
     ), status
+
+
+def _intake_context(case: Case) -> dict:
+    """The case page's 住民基本台帳の情報を入力 form for a case opened by hand (caseflow.intake)."""
+    from caseflow.intake.views import case_section_context
+
+    return case_section_context(case)
 
 
 def _evidence_context(case: Case, facts_shown: bool) -> dict:
@@ -499,6 +539,7 @@ def supervision():
     return render_template(
         "cases/supervision.html", approvals=approvals, overdue=overdue, today=today,
         overdue_total=queue.count_overdue(db.session, current_user, today=today),
+        awaiting_identification=queue.count_awaiting_identification(db.session, current_user),
         escalated=queue.escalation_times(db.session, (c.id for c in overdue)),
         days_overdue={c.id: (today - c.due_date).days for c in overdue},
     )

@@ -41,6 +41,18 @@ OUTCOMES: dict[str, tuple[CaseStatus, ...]] = {
 OUTCOME_LABELS = {"errors": "紐付け誤り", "resolved": "解消済み", "unverified": "未確認", "dismissed": "誤りなし"}
 
 
+class CaseSource(LabelledEnum):
+    """How the suspected error came to light (発見の経緯): an inspection batch, or a case opened by hand."""
+
+    INSPECTION = "inspection", "点検"
+    RESIDENT_REPORT = "resident_report", "住民からの申出"
+    ELIGIBILITY_CHECK = "eligibility_check", "資格確認・更新時の確認"
+    MINISTRY_NOTICE = "ministry_notice", "制度所管省庁からの連絡"
+    PAST_UNREPORTED = "past_unreported", "過去の未報告事案"
+    DETECTION_MODEL = "detection_model", "検出モデル"
+    OTHER = "other", "その他"
+
+
 class Grade(LabelledEnum):
     A = "A", "A 確認不要"
     B = "B", "B 要確認"

@@ -12,5 +12,11 @@ TEXT_MAX = 2000  # a comment, a note, a referral's question or answer
 REASON_MAX = 500  # a reason or a short description: その他の内容, 閲覧された情報, 無効・返戻の理由
 PURPOSE_MAX = 200  # why protected data is shown (caseflow.audit)
 NUMBER_INPUT_MAX = 20  # a My Number as typed: 12 digits with spaces or hyphens
+# A business record's values, as a case keeps them (the columns of caseflow.cases.models.Case): the
+# extract reader, the intake forms and the registry-facts form check these.
+RECORD_ID_MAX = 64  # 管理番号 (宛名番号 …)
+PERSON_NAME_MAX = 100  # 氏名, カナ氏名
+ADDRESS_MAX = 300  # 住所
+SEARCH_TEXT_MAX = 100  # what is typed into the search box: a reference, a management number, a name, a date
 
 LIMITS = {name: value for name, value in globals().items() if name.endswith("_MAX")}

@@ -12,11 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import flash, g, redirect
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm.exc import StaleDataError
 
-from caseflow.db import is_write_conflict
-from caseflow.errors import STALE_MESSAGE, Conflict, DomainError, NotFound, PermissionDenied
+from caseflow.db import write_conflicts_as_409
+from caseflow.errors import DomainError, NotFound, PermissionDenied
 from caseflow.extensions import db
 
 _AFTER_COMMIT = "caseflow_after_commit"
@@ -67,14 +65,8 @@ class Done(str):
 
 def commit() -> None:
     """Commit the request's work; a concurrent write of the same rows becomes a Conflict (409)."""
-    try:
+    with write_conflicts_as_409():
         db.session.commit()
-    except StaleDataError as exc:
-        raise Conflict(STALE_MESSAGE) from exc
-    except DBAPIError as exc:
-        if is_write_conflict(exc):
-            raise Conflict(STALE_MESSAGE) from exc
-        raise
 
 
 def after_commit(callback: Callable[[], None]) -> None:

@@ -7,6 +7,7 @@ from flask import (
     Blueprint,
     Flask,
     Request,
+    Response,
     current_app,
     flash,
     make_response,
@@ -132,6 +133,17 @@ def accepts_upload(view=None, *, max_bytes: int | None = None):
         return function
 
     return mark(view) if view is not None else mark
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(body: bytes, mimetype: str, filename: str, *, attachment: bool = True) -> Response:
+    """A file to save (or, ``attachment=False``, to show in the browser): an ASCII file name, never cached."""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'{"attachment" if attachment else "inline"}; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def byte_size(size: int) -> str:

@@ -1,9 +1,10 @@
 """The dashboard: one section per role the user holds, each figure scoped by the user's rights.
 
 Order: caseworker (my queue), supervisor (approvals, team load), ministry officer (its
-programs), Digital Agency officer (national). Every figure comes from a grouped query — the
-case figures from ``caseflow.reports.figures``, the queues from ``caseflow.cases.queue`` —
-and links to the case list or report behind it, where the viewer's rights apply again.
+programs), Digital Agency officer (national), administrator (the administration pages). Every
+figure comes from a grouped query — the case figures from ``caseflow.reports.figures``, the
+queues from ``caseflow.cases.queue`` — and links to the case list or report behind it, where the
+viewer's rights apply again.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from caseflow.administration.listing import administration_counts
 from caseflow.cases import queue
 from caseflow.cases.access import visible_cases_clause
 from caseflow.cases.models import Case
@@ -34,6 +36,8 @@ from caseflow.users.models import Role, User, UserRole
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboard")
 
 TOP_AGENCIES = 10
+ADMINISTRATION = (Permission.ADMIN_ORGANIZATIONS, Permission.ADMIN_PROGRAMS, Permission.ADMIN_USERS,
+                  Permission.ADMIN_HISTORY)
 APPROVALS_SHOWN = 5
 
 
@@ -49,6 +53,7 @@ class CaseworkerFigures:
     mine: int
     mine_overdue: int
     unassigned: dict[CaseStatus, int]  # open cases of the agency nobody has claimed, per status
+    awaiting_identification: int = 0  # 本人特定待ち: the right number still to link (caseflow.cases.queue)
 
     @property
     def unassigned_total(self) -> int:
@@ -68,7 +73,8 @@ def caseworker_figures(user: User, today: dt.date) -> CaseworkerFigures:
                Case.status.in_(OPEN_STATUSES))
         .group_by(Case.status)
     ).all())
-    return CaseworkerFigures(mine, mine_overdue, unassigned)
+    return CaseworkerFigures(mine, mine_overdue, unassigned,
+                             queue.count_awaiting_identification(db.session, user))
 
 
 # --- supervisor ------------------------------------------------------------------------------------
@@ -88,6 +94,7 @@ class SupervisorFigures:
     overdue: int
     team: list[Load]
     team_chart: Markup
+    awaiting_identification: int = 0
 
 
 def team_load(user: User, today: dt.date) -> list[Load]:
@@ -126,6 +133,7 @@ def supervisor_figures(user: User, today: dt.date) -> SupervisorFigures:
         team=team,
         team_chart=charts.bar_chart("担当者別の対応中の案件数", [(x.name, x.open) for x in team],
                                     chart_id="chart-team-load"),
+        awaiting_identification=queue.count_awaiting_identification(db.session, user),
     )
 
 
@@ -231,5 +239,8 @@ def dashboard():
         sections["ministry"] = ministry_figures(user)
     if unrestricted(user, Permission.REPORT_VIEW):
         sections["national"] = national_figures(user, today)
+    # The administrator's: links to the administration pages, and what needs their attention.
+    if any(may(user, p) for p in ADMINISTRATION):
+        sections["administration"] = administration_counts(db.session)
     return render_template("dashboards/dashboard.html", today=today, statuses=list(CaseStatus),
                            approvals_shown=APPROVALS_SHOWN, **sections)

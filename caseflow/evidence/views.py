@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, request, url_for
 from flask_login import current_user, login_required
 
 from caseflow.cases.access import get_visible_case
 from caseflow.core.pages import Done, action
 from caseflow.core.views import accepts_upload
+from caseflow.core.views import download as file_download
 from caseflow.evidence import operations
 from caseflow.extensions import db
 
@@ -44,9 +45,6 @@ def _case_of_evidence(evidence_id: int) -> str:
 def download(evidence_id: int):
     evidence = operations.get_visible_evidence(db.session, current_user, evidence_id)
     data = operations.open_evidence(db.session, current_user, evidence, remote_addr=request.remote_addr)
-    response = Response(data, mimetype=evidence.media_type)
     suffix = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[evidence.media_type]
     # The name people gave the file stays on the page; the download gets a plain ASCII one.
-    response.headers["Content-Disposition"] = f'attachment; filename="evidence-{evidence.id}.{suffix}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_download(data, evidence.media_type, f"evidence-{evidence.id}.{suffix}")

@@ -50,7 +50,8 @@ from caseflow.letters.models import (
     ReturnReason,
 )
 from caseflow.letters.postal import lookup_postal_code, normalize_postal_code
-from caseflow.organizations.models import LETTERHEAD_FIELDS, Organization, Program
+from caseflow.organizations.models import Organization, Program
+from caseflow.organizations.rules import letterhead_missing
 from caseflow.policy import Permission, may, require
 from caseflow.users.models import User
 
@@ -212,12 +213,11 @@ def _check_recipient(case: Case, party: Party) -> Recipient:
 
 
 def _letterhead(organization: Organization) -> dict:
-    head = organization.letterhead or {}
-    missing = [label for key, label in LETTERHEAD_FIELDS.items() if not head.get(key)]
+    missing = letterhead_missing(organization.letterhead)  # the administration page's rule
     if missing:
         raise DomainError(f"{organization.name}の発信者情報が登録されていないため、通知文書を作成できません"
                           f"（{'、'.join(missing)}）。システム管理者に登録を依頼してください。")
-    return head
+    return organization.letterhead
 
 
 # --- snapshots ---------------------------------------------------------------------------------

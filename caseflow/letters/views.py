@@ -25,23 +25,21 @@ from caseflow.cases.access import get_visible_case
 from caseflow.cases.vocabulary import CaseStatus, Party
 from caseflow.core.pages import Done, action, after_commit
 from caseflow.core.params import parse_id
+from caseflow.core.views import download
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.letters import operations
 from caseflow.letters.models import LetterKind, PrintRun, PrintRunStatus, ReturnReason
 from caseflow.letters.postal import lookup_postal_code, normalize_postal_code
 from caseflow.organizations.models import Program
+from caseflow.organizations.rules import letterhead_missing
 from caseflow.policy import Permission, clause, may, require
 
 bp = Blueprint("letters", __name__)
 
 
 def _pdf(data: bytes, filename: str, *, attachment: bool) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    disposition = "attachment" if attachment else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download(data, "application/pdf", filename, attachment=attachment)
 
 
 def _kind(value: str | None) -> LetterKind:
@@ -86,6 +84,8 @@ def case_section_context(case) -> dict:
         "letters_missing": operations.missing_letter_kinds(db.session, case)
         if case.status is CaseStatus.CORRECTED else [],
         "may_handle_letters": staff, "may_issue_letters": staff and issuable,
+        # what the agency's letterhead lacks: no letter can be issued until an administrator adds it
+        "letterhead_missing": letterhead_missing(case.agency.letterhead) if staff and issuable else [],
         "return_reasons": list(ReturnReason),
     }
 

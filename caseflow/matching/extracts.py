@@ -41,7 +41,7 @@ from caseflow.matching.fields import (
     STORED_TEXT,
     field_for_header,
 )
-from caseflow.matching.values import parse_birth_dates, parse_sexes
+from caseflow.matching.values import parse_birth_dates, parse_flags, parse_sexes
 
 MAX_PROBLEMS = 1000
 
@@ -98,8 +98,9 @@ def read_extract(
     file order; ``row`` is the row number a spreadsheet would show.
 
     Raises :class:`ExtractRefused` listing every problem when the file cannot be imported
-    whole (unknown encoding, missing columns, unreadable dates or sex codes, empty or
-    duplicate record ids, a My Number twice in a registry extract, empty required values).
+    whole (unknown encoding, missing columns, unreadable dates, sex codes or 住登外 flags, empty
+    or duplicate record ids, a My Number twice in a registry extract, empty required values:
+    a record id, a number, a name; in a registry extract an address too).
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
@@ -120,6 +121,20 @@ def extract_from_strings(frame: pl.DataFrame, *, kind: str) -> pl.DataFrame:
     body = frame.rename({name: f"c{index}" for index, name in enumerate(headers)}).cast(pl.String)
     body = body.with_row_index("row", offset=2).with_columns(pl.col("row").cast(pl.UInt32))
     return _build(_Table(headers, body, 2), kind)
+
+
+def read_table(source: str | Path | bytes | IO[bytes], *, filename: str | None = None
+               ) -> tuple[list[str], pl.DataFrame]:
+    """A CSV or .xlsx file read as extracts are (encodings, Excel, blank lines, the header row), its
+    columns left as they are: for lists with columns of their own (caseflow.intake).
+
+    Returns the headers as written (stripped) and the rows: ``row`` (the spreadsheet's row number)
+    and one string column per header, ``c0``, ``c1`` … (not stripped). Raises ExtractRefused when
+    the file cannot be read.
+    """
+    data, filename = _read_source(source, filename)
+    table = _load_table(data, filename)
+    return table.headers, table.body
 
 
 # --- Loading: bytes → a table of strings with spreadsheet row numbers ---------------------------
@@ -372,6 +387,9 @@ def _build(table: _Table, kind: str) -> pl.DataFrame:
         problems.append(_problems_at(frame, "birth_date", date_problems, header_of))
     if sex_problems is not None:
         problems.append(_problems_at(frame, "sex", sex_problems, header_of))
+    out_of_area, flag_problems = parse_flags(frame["out_of_area"], LABELS["out_of_area"])
+    if flag_problems is not None:
+        problems.append(_problems_at(frame, "out_of_area", flag_problems, header_of))
     for field in EXTRACT_FIELDS:
         if kind in field.value_required and frame[field.key].null_count():
             empty = frame.select("row").filter(frame[field.key].is_null())
@@ -382,7 +400,7 @@ def _build(table: _Table, kind: str) -> pl.DataFrame:
         problems.append(_duplicates(frame, "my_number", header_of, _DUPLICATE_NUMBER))
     problems.extend(_unstorable(frame, header_of, may_hold_nul=table.may_hold_nul))
     _raise_if_any(problems)
-    return frame.with_columns(birth_date=birth_dates, sex=sexes).select(
+    return frame.with_columns(birth_date=birth_dates, sex=sexes, out_of_area=out_of_area).select(
         [pl.col(name).cast(dtype) for name, dtype in EXTRACT_SCHEMA.items()]
     )
 

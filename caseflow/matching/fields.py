@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from caseflow.core.limits import ADDRESS_MAX, PERSON_NAME_MAX, RECORD_ID_MAX
+
 KINDS = ("records", "registry")
 
 
@@ -31,6 +33,7 @@ class Field:
 
 _BOTH = frozenset(KINDS)
 _RECORDS = frozenset({"records"})
+_REGISTRY = frozenset({"registry"})
 _NONE: frozenset[str] = frozenset()
 
 EXTRACT_FIELDS: tuple[Field, ...] = (
@@ -40,9 +43,13 @@ EXTRACT_FIELDS: tuple[Field, ...] = (
     Field("name_kana", "カナ氏名", ("カナ氏名", "氏名（カナ）", "氏名(カナ)", "フリガナ", "name_kana"), _NONE, _NONE),
     Field("birth_date", "生年月日", ("生年月日", "birth_date"), _BOTH, _NONE, pl.Date),
     Field("sex", "性別", ("性別", "sex"), _NONE, _NONE),
-    Field("address", "住所", ("住所", "address"), _BOTH, _BOTH),
+    # A business record may lack the address (生活保護: some people have no fixed abode); it is
+    # then graded `missing` for the address, never A. A resident in the registry always has one.
+    Field("address", "住所", ("住所", "address"), _BOTH, _REGISTRY),
     Field("bank_account", "口座番号", ("口座番号", "公金受取口座", "bank_account"), _NONE, _NONE),
     Field("business_key", "手帳番号", ("手帳番号", "受給者番号", "business_key"), _NONE, _NONE),
+    # 住登外者: a person not registered in this municipality (1/0, ○, true …; caseflow.matching.values).
+    Field("out_of_area", "住登外", ("住登外", "住登外者", "住登外区分", "out_of_area"), _NONE, _NONE, pl.Boolean),
 )
 """Every field, in the order of the extract's columns."""
 
@@ -58,7 +65,7 @@ FIELD_ORDER: dict[str, int] = {field.key: position for position, field in enumer
 STORED_TEXT = ("record_id", "my_number", "name", "name_kana", "address")
 """The fields a case keeps as text (the columns of caseflow.cases.models.Case)."""
 
-MAX_LENGTHS = {"record_id": 64, "name": 100, "name_kana": 100, "address": 300}
+MAX_LENGTHS = {"record_id": RECORD_ID_MAX, "name": PERSON_NAME_MAX, "name_kana": PERSON_NAME_MAX, "address": ADDRESS_MAX}
 """The most characters a case keeps of each value (the columns of caseflow.cases.models.Case)."""
 
 

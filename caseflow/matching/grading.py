@@ -325,6 +325,10 @@ def _is(field: str, *verdicts: str) -> pl.Expr:
     return pl.col(f"verdict_{field}").is_in(list(verdicts))
 
 
+# The record is marked 住登外 (an empty cell, or no such column: not marked).
+_OUT_OF_AREA = pl.col("out_of_area").fill_null(False)
+
+
 def _same(a: str, b: str) -> pl.Expr:
     return (pl.col(a) == pl.col(b)).fill_null(False)
 
@@ -343,8 +347,6 @@ def rules() -> list[Rule]:
     names_differ = _is("name", MISMATCH) & _is("name_kana", MISMATCH, MISSING)
     return [
         Rule("number_problem", "C", "", pl.col("number_problem").is_not_null()),
-        Rule("not_in_registry", "C", "この個人番号は住民基本台帳にありません（誤った番号の可能性）。",
-             pl.col("reg_found").not_()),
         Rule("shared_account", "C",
              "同じ口座が、氏と住所の異なる別の人の記録にも登録されています（共用端末でのログアウト忘れ等の可能性）。",
              pl.col("shared_account")),
@@ -358,6 +360,10 @@ def rules() -> list[Rule]:
         Rule("birth_mismatch", "C", "生年月日が一致しません（別人の番号の可能性）。", _is("birth_date", MISMATCH)),
         Rule("name_mismatch", "C", "氏名が一致しません（別人の番号の可能性）。",
              names_differ & ~(surname_differs & given_same)),
+        # A number the agency's registry does not hold, or a record marked 住登外: a person registered in
+        # another municipality, confirmed by a 住基ネット query (not a wrong number for that alone).
+        # After the C rules: a marked record whose number the registry does hold is still compared.
+        Rule("out_of_area", "B", "", ~pl.col("reg_found") | _OUT_OF_AREA),
         Rule("leading_zero_lost", "B",
              "個人番号が11桁です（先頭の0が失われた可能性）。業務システムの番号を確認してください。",
              pl.col("leading_zero_lost")),
@@ -381,6 +387,7 @@ def rules() -> list[Rule]:
 
 
 OTHER_RECORD_NOTE = "同じ個人番号が、別の人の記録にも登録されています。"
+OUT_OF_AREA_REASON = "住登外者: 住基ネット照会で確認"
 
 def _listed_text(fields: list[str]) -> str:
     return "・".join(LABELS[f] for f in fields)
@@ -421,6 +428,12 @@ def _reason(rule: Rule) -> pl.Expr:
         required = ("name", "birth_date", "address")
         return _coded({f: (MISSING,) for f in required}, lambda flags: _listed_text(
             [f for f in required if (f, MISSING) in flags]) + "の情報がないため照合できません。")
+    if rule.name == "out_of_area":
+        return (pl.when(pl.col("reg_found")).then(pl.lit(
+                    OUT_OF_AREA_REASON + "（住登外の記録ですが、住民基本台帳データに同じ個人番号があります）。"))
+                .when(_OUT_OF_AREA).then(pl.lit(OUT_OF_AREA_REASON + "（住登外の記録）。"))
+                .otherwise(pl.lit(OUT_OF_AREA_REASON + "（この個人番号は住民基本台帳データにありません。"
+                                  "住登外者でなければ番号の誤りの可能性があります）。")))
     if rule.name == "all_match":
         return _coded({**{f: (NOTATION,) for f in FIELDS}, "name_kana": (NOTATION, MISSING), "sex": (MISSING,)},
                       _all_match_text)
@@ -434,7 +447,7 @@ def _apply_rules(frame: pl.DataFrame) -> pl.DataFrame:
     them) skip the table: they are a third of a typical file.
     """
     notation_only = (
-        pl.col("number_problem").is_null() & pl.col("reg_found") & ~pl.col("leading_zero_lost")
+        pl.col("number_problem").is_null() & pl.col("reg_found") & ~_OUT_OF_AREA & ~pl.col("leading_zero_lost")
         & ~pl.col("shared_account") & ~pl.col("business_key_reused")
         & pl.all_horizontal([_ok(f) for f in ("name", "birth_date", "address")])
         & pl.all_horizontal([_ok(f) | _is(f, MISSING) for f in ("name_kana", "sex")])
@@ -492,6 +505,8 @@ def grade(records: pl.DataFrame, registry: pl.DataFrame | None = None, *,
         if registry is None:
             raise ValueError("registry or prepared_registry is required")
         prepared_registry = prepare_registry(registry)
+    if "out_of_area" not in records.columns:  # frames built by hand, without the optional column
+        records = records.with_columns(out_of_area=pl.lit(None, dtype=pl.Boolean))
     frame = records.lazy().rename({c: f"rec_{c}" for c in ("name", "name_kana", "address")})
     frame = _number_checks(frame)
     frame = (
@@ -505,7 +520,7 @@ def grade(records: pl.DataFrame, registry: pl.DataFrame | None = None, *,
     # Fast path: a valid number found in the registry, all five facts written the same on
     # both sides, and nothing across records: A, with nothing to normalise or weigh.
     plain = (
-        pl.col("number_problem").is_null() & pl.col("reg_found") & ~pl.col("leading_zero_lost")
+        pl.col("number_problem").is_null() & pl.col("reg_found") & ~_OUT_OF_AREA & ~pl.col("leading_zero_lost")
         & pl.all_horizontal([(pl.col(a) == pl.col(b)).fill_null(False) for a, b in _RAW_PAIRS])
         & ~pl.col("shared_account") & ~pl.col("number_on_other_person") & ~pl.col("business_key_reused")
     )

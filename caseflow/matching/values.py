@@ -1,9 +1,10 @@
-"""The typed values of an extract: birth dates and sex codes, as agencies write them.
+"""The typed values of an extract: birth dates, sex codes and flags, as agencies write them.
 
 Birth dates come as 1970-03-02, 1970/3/2, 19700302, 1970年3月2日, 昭和45年3月2日, S45.3.2 (and
 with full-width digits, spaces or a time after them); sex codes as 男/女, 1/2, M/F (0 and 9: not
-known). Every parser returns the values and, per row, a Japanese problem text for each value
-it cannot read, which the reader (:mod:`caseflow.matching.extracts`) turns into a refusal.
+known); flags (住登外) as 1/0, ○/×, true/false. Every parser returns the values and, per row, a
+Japanese problem text for each value it cannot read, which the reader
+(:mod:`caseflow.matching.extracts`) turns into a refusal.
 
 On the grader's hot path: a column is parsed in the layout of its first value in one
 vectorised pass, and the slow Python parsing runs once per distinct value, never per row.
@@ -158,6 +159,12 @@ def _date_or_none(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
+def parse_birth_date(value: str) -> dt.date | None:
+    """One birth date as written (any layout the extracts accept, full-width, an era), or None: the
+    scalar twin of ``parse_birth_dates``, for a date typed into a form (the search box)."""
+    return _parse_date_text(value)[0]
+
+
 # --- sex codes ---------------------------------------------------------------------------------
 
 _SEX_CODES = {
@@ -187,6 +194,36 @@ def parse_sexes(raw: pl.Series) -> tuple[pl.Series, pl.Series | None]:
     if not problems:
         return sexes, None
     return sexes, _map_values(raw, list(problems), list(problems.values()), pl.String)
+
+
+# --- flags (住登外) -------------------------------------------------------------------------------
+
+# Compared after NFKC and case folding: ○ 〇 ◯ are the marks a form ticks, 1/0 and true/false what
+# a database writes.
+_FLAGS = {
+    **dict.fromkeys(("1", "○", "〇", "◯", "●", "レ", "✓", "✔", "true", "t", "yes", "y", "はい", "有", "あり",
+                     "該当", "住登外", "住登外者"), True),
+    **dict.fromkeys(("0", "×", "✕", "false", "f", "no", "n", "いいえ", "無", "なし", "非該当", "住登者"), False),
+}
+
+
+def parse_flags(raw: pl.Series, label: str) -> tuple[pl.Series, pl.Series | None]:
+    """True/False/None (empty: not known) per row, and per row the problem text (None when there is none)."""
+    values = raw.drop_nulls().unique().to_list()
+    if not values:
+        return raw, None
+    flags: list[bool | None] = []
+    problems: dict[str, str] = {}
+    for value in values:
+        key = unicodedata.normalize("NFKC", value).strip().casefold()
+        flags.append(_FLAGS.get(key))
+        if key not in _FLAGS:
+            problems[value] = (f"{label}{_quoted(value)}を読み取れません。該当するときは 1・○・true、"
+                               "該当しないときは 0・空欄 で入力してください。")
+    parsed = _map_values(raw, values, flags, pl.Boolean)
+    if not problems:
+        return parsed, None
+    return parsed, _map_values(raw, list(problems), list(problems.values()), pl.String)
 
 
 # --- helpers -----------------------------------------------------------------------------------

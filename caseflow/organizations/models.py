@@ -7,6 +7,7 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from caseflow.core.free_text import free_text
 from caseflow.db import Base, str_enum
 
 
@@ -64,7 +65,7 @@ class Organization(Base):
     category: Mapped[OrganizationCategory | None] = mapped_column(
         str_enum(OrganizationCategory, "organization_category"))
     # What its letters print (see LETTERHEAD_FIELDS); None for organisations that send none.
-    letterhead: Mapped[dict | None] = mapped_column(sa.JSON)
+    letterhead: Mapped[dict | None] = free_text(sa.JSON)  # typed by an administrator (caseflow.administration)
 
     def __repr__(self) -> str:
         return f"<Organization {self.code} {self.kind.value}>"

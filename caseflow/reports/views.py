@@ -6,12 +6,13 @@ import datetime as dt
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from caseflow.core.japanese import today_jst
 from caseflow.core.pages import action
 from caseflow.core.params import parse_id
+from caseflow.core.views import XLSX_MIMETYPE, download
 from caseflow.extensions import db
 from caseflow.inspections.models import InspectionBatch
 from caseflow.policy import Permission, Scope, clause, may, scopes, unrestricted
@@ -238,20 +239,15 @@ def export(fmt: str):
     stem = "tenken_kekka"
     if fmt == "csv":
         body = ("\ufeff" + exports.programs_csv(lines, total)).encode("utf-8")
-        return _download(body, "text/csv; charset=utf-8", f"{stem}.csv")
+        return download(body, "text/csv; charset=utf-8", f"{stem}.csv")
     if fmt == "xlsx":
         body = exports.programs_xlsx(title, tables.published_layout(lines), total, all_lines=lines)
-        return _download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{stem}.xlsx")
+        return download(body, XLSX_MIMETYPE, f"{stem}.xlsx")
     context = {"title": title, "lines": tables.published_layout(lines), "total": total,
                "generated_on": today_jst()}
     if report is not None:
         context["causes"] = figures.cause_table(report.causes)
         context["estimate"] = figures.estimate(report.grains)
-    return _download(exports.report_pdf(context), "application/pdf", f"{stem}.pdf")
+    return download(exports.report_pdf(context), "application/pdf", f"{stem}.pdf")
 
 
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response

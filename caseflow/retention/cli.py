@@ -78,7 +78,7 @@ def purge_command(dry_run: bool, on_date: dt.datetime | None, batch: int) -> Non
     removed = clear_print_run_files(db.session, current_app.instance_path)
     db.session.remove()
     if summary.total_cases:
-        reclaim_deleted_space(db.engine, ("cases", "corrections", "letters"))
+        reclaim_deleted_space(db.engine, ("cases", "corrections", "letters", "case_search_keys"))
     for rule, count in summary.cases.items():
         click.echo(f"{rule}：案件 {count:,}件、通知文書 {summary.letters.get(rule, 0):,}件の個人情報を廃棄しました。")
     click.echo(f"廃棄した案件は合計 {summary.total_cases:,}件、印刷ファイルを削除した印刷は {removed:,}件です。"

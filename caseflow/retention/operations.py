@@ -4,8 +4,9 @@ A case is closed when the resident was notified (通知済) or it was found not 
 (誤りなし). Its program's retention period (``programs.retention_years``, or the installation's
 ``RETENTION_YEARS``) counts from that day; once it has passed, the people's facts on the case
 (both people's name, kana, birth date, sex and address, the registered and the linked My
-Numbers, both parties' recipients, what was viewed), its letters' PDFs and what they were printed from, and
-the files of the print runs that carried them are deleted. The case keeps its reference, status,
+Numbers, both parties' recipients, the search keys made of the names and birth dates, what was
+viewed), its letters' PDFs and what they were printed from, and the files of the print runs that
+carried them are deleted. The case keeps its reference, status,
 grade, verdicts, cause, the viewed flag and its timeline, so every report counts it as before.
 Each deletion is a ``Disposal`` row: what, when, by which rule.
 """
@@ -22,7 +23,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from caseflow.cases.models import PERSONAL_FACTS, Case, CaseEvent, Correction
+from caseflow.cases.search import FACT_COLUMNS, index_case
 from caseflow.cases.vocabulary import CaseStatus
+from caseflow.core.batches import chunked
 from caseflow.core.japanese import JST
 from caseflow.db import utcnow
 from caseflow.evidence.models import Evidence
@@ -123,8 +126,12 @@ def dispose_case(session: Session, case: Case, rule: RetentionRule) -> list[Disp
     closed = closed_on(session, case)
     now = utcnow()
     deleted = [label for attribute, label in PERSONAL_FACTS if getattr(case, attribute) is not None]
+    searchable = any(getattr(case, column) is not None for column in FACT_COLUMNS)
     for attribute, _label in PERSONAL_FACTS:
         setattr(case, attribute, None)
+    index_case(case)  # no facts left: no search keys either
+    if searchable:
+        deleted.append("検索用のハッシュ（氏名・カナ・生年月日）")
     linked = session.scalars(sa.select(Correction).where(Correction.case_id == case.id,
                                                          Correction.linked_number.is_not(None))).all()
     for correction in linked:
@@ -199,7 +206,7 @@ def purge(session: Session, *, today: dt.date, default_years: int, dry_run: bool
                                                                     Letter.disposed_at.is_(None))) or 0
             continue
         letters = 0
-        for chunk in _chunks(ids, batch):
+        for chunk in chunked(ids, batch):
             for case in session.scalars(sa.select(Case).where(Case.id.in_(chunk)).order_by(Case.id)):
                 records = dispose_case(session, case, rule)
                 letters += sum(1 for record in records if record.subject == "letter")
@@ -208,11 +215,6 @@ def purge(session: Session, *, today: dt.date, default_years: int, dry_run: bool
                 commit()
         summary.letters[rule.text] = letters
     return summary
-
-
-def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
 
 
 EXPORT_HEADER = ["処分番号", "処分日時", "対象", "対象番号", "案件番号", "削除した情報", "保存期間の起算日", "規則"]

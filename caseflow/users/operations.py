@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -12,11 +13,15 @@ from sqlalchemy.orm import Session
 
 from caseflow.db import utcnow
 from caseflow.errors import DomainError
-from caseflow.organizations.models import Organization
+from caseflow.organizations.models import Organization, OrganizationKind
 from caseflow.policy import Permission, require
 from caseflow.users import totp
 from caseflow.users.models import Role, User, UserRole, new_session_token
-from caseflow.users.passwords import PasswordRejected, check_password
+from caseflow.users.passwords import PasswordRejected, check_password, generate_password
+
+LOGIN_MAX = 64  # users.login
+DISPLAY_NAME_MAX = 100  # users.display_name
+_LOGIN = re.compile(r"[A-Za-z0-9._@-]+")
 
 # A constant hash verified when the login is unknown (or the account locked or inactive), so
 # that the response time does not tell which logins exist.
@@ -44,9 +49,55 @@ def _password_context(login: str, organization: Organization) -> tuple[str, ...]
     return (login, organization.code)
 
 
+def login_problem(login: str) -> str | None:
+    """Why ``login`` cannot be a login ID (None: it can): ASCII letters, digits and . _ @ -, as typed on a command line."""
+    if not login:
+        return "ログインIDを入力してください。"
+    if len(login) > LOGIN_MAX or not _LOGIN.fullmatch(login):
+        return f"ログインIDは半角英数字と . _ @ - の{LOGIN_MAX}文字以内で入力してください。"
+    return None
+
+
+def display_name_problem(display_name: str) -> str | None:
+    """Why ``display_name`` cannot be shown as a user's name (None: it can)."""
+    if not display_name:
+        return "氏名（表示名）を入力してください。"
+    if len(display_name) > DISPLAY_NAME_MAX:
+        return f"氏名（表示名）は{DISPLAY_NAME_MAX}文字以内で入力してください。"
+    return None
+
+
+# The organisations a role belongs in: staff work a linking agency's cases (the Digital Agency links
+# too); officers oversee from their ministry, or from the Digital Agency, whose officers see every
+# case (caseflow.policy); an administrator may sit in any organisation.
+ROLE_ORGANIZATION_KINDS = {
+    Role.CASEWORKER: (OrganizationKind.LINKING_AGENCY, OrganizationKind.DIGITAL_AGENCY),
+    Role.SUPERVISOR: (OrganizationKind.LINKING_AGENCY, OrganizationKind.DIGITAL_AGENCY),
+    Role.MINISTRY_OFFICER: (OrganizationKind.MINISTRY,),
+    Role.DIGITAL_AGENCY_OFFICER: (OrganizationKind.DIGITAL_AGENCY,),
+    Role.ADMINISTRATOR: tuple(OrganizationKind),
+}
+
+
+def roles_problem(roles: set[Role], organization: Organization) -> str | None:
+    """Why a user of ``organization`` cannot hold ``roles`` (None: they can); asked where roles are given."""
+    if not roles:
+        return "役割を1つ以上選んでください。"
+    misplaced = [role for role in sorted(roles, key=list(Role).index)
+                 if organization.kind not in ROLE_ORGANIZATION_KINDS[role]]
+    if misplaced:
+        where = "、".join(f"{role.label}は{'・'.join(k.label for k in ROLE_ORGANIZATION_KINDS[role])}"
+                         for role in misplaced)
+        return f"{organization.name}（{organization.kind.label}）の利用者には選べない役割です（{where}の利用者のみ）。"
+    return None
+
+
 def create_user(session: Session, *, login: str, display_name: str, organization: Organization,
                 roles: set[Role], password: str) -> User:
-    """Create an active user with the given roles; the password must pass the rules."""
+    """Create an active user with the given roles; the login, the name and the password must pass the rules."""
+    for problem in (login_problem(login), display_name_problem(display_name)):
+        if problem:
+            raise DomainError(problem)
     if not roles:
         raise DomainError("役割を1つ以上指定してください。")
     if session.scalar(sa.select(User.id).where(User.login == login)) is not None:
@@ -144,6 +195,22 @@ def change_password(session: Session, user: User, current_password: str, new_pas
     user.password_hash = hasher.hash(new_password)
     login_succeeded(session, user)
     end_all_sessions(session, user)
+
+
+def set_password(session: Session, user: User, password: str | None = None) -> str:
+    """Give ``user`` a new password without asking for the current one (an administrator's reset);
+    without ``password``, a generated one. Every session of the user ends. Returns the password,
+    to be shown once to whoever passes it on."""
+    context = _password_context(user.login, user.organization)
+    password = password or generate_password(context=context)
+    user.password_hash = hash_password(password, context=context)
+    end_all_sessions(session, user)
+    return password
+
+
+def initial_password(login: str, organization: Organization) -> str:
+    """A generated password for a new user, passing the rules for their login and organisation."""
+    return generate_password(context=_password_context(login, organization))
 
 
 def start_second_factor_enrolment(session: Session, user: User) -> str:

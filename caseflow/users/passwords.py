@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
 from pathlib import Path
+
+from caseflow.core.mynumber import contains_my_number
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
@@ -57,3 +60,21 @@ def check_password(password: str, *, context: tuple[str, ...] = ()) -> None:
     stem = _TRAILING_DIGITS_AND_SYMBOLS.sub("", folded)
     if folded in common_passwords() or stem in common_passwords():
         raise PasswordRejected("よく使われているパスワードのため使えません。推測されにくいパスワードにしてください。")
+
+
+# A password made for someone (an administrator's initial or reset password): 16 characters of
+# letters, digits, "-" and "_" (96 bits), which they replace once logged in.
+GENERATED_PASSWORD_BYTES = 12
+
+
+def generate_password(*, context: tuple[str, ...] = ()) -> str:
+    """A random password that passes ``check_password`` with ``context`` (and holds no My Number-like digits,
+    which the pages would mask when showing it)."""
+    while True:
+        password = secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+        try:
+            check_password(password, context=context)
+        except PasswordRejected:
+            continue
+        if not contains_my_number(password):
+            return password

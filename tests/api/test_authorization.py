@@ -13,11 +13,26 @@ import pytest
 from caseflow.core.json_errors import API_PREFIX
 from caseflow.policy import Permission as P  # short: the table names each endpoint's permission
 from tests.api.conftest import bearer
-from tests.test_authorization_matrix import ACTORS, LOGGED_IN, SEES_A, STAFF_A, Route, _expected, route
+from tests.test_authorization_matrix import (
+    ACTORS,
+    AGENCY_STAFF,
+    LOGGED_IN,
+    REPORTERS,
+    SEES_A,
+    STAFF_A,
+    Route,
+    _expected,
+    route,
+)
 
 API_ROUTES: tuple[Route, ...] = (
     route("api.openapi_document", "GET", set(ACTORS), lambda w: f"{API_PREFIX}/openapi.json", public=True),
     route("api.list_cases", "GET", LOGGED_IN, lambda w: f"{API_PREFIX}/cases", permission=P.CASE_VIEW),
+    route("api.list_cases", "GET", REPORTERS, lambda w: f"{API_PREFIX}/cases?q=%E5%B1%B1%E7%94%B0", variant="search",
+          permission=P.CASE_SEARCH),
+    route("api.search_by_number", "POST", REPORTERS, lambda w: f"{API_PREFIX}/cases/search",
+          lambda w: {"my_number": w.verifying.registered_number, "purpose": "本人からの照会に回答するため"},
+          permission=P.CASE_SEARCH_BY_NUMBER),
     route("api.get_case", "GET", SEES_A, lambda w: f"{API_PREFIX}/cases/{w.verifying.id}", permission=P.CASE_VIEW),
     route("api.fire_transition", "POST", STAFF_A,
           lambda w: f"{API_PREFIX}/cases/{w.detected.id}/transitions/start_verification",
@@ -68,6 +83,12 @@ API_ROUTES: tuple[Route, ...] = (
           permission=P.CASE_ACT),
     route("api.reveal_personal_facts", "POST", SEES_A, lambda w: f"{API_PREFIX}/cases/{w.verifying.id}/facts",
           lambda w: {"purpose": "照会への回答のため"}, permission=P.CASE_FACTS),
+    # Manual intake: agency staff open cases for their own organisation (the number here is refused: 422).
+    route("api.open_case", "POST", AGENCY_STAFF, lambda w: f"{API_PREFIX}/cases",
+          lambda w: {"program": w.detected.program_id, "source": "resident_report", "registered_number": "1"},
+          permission=P.CASE_OPEN),
+    route("api.enter_registry", "POST", STAFF_A, lambda w: f"{API_PREFIX}/cases/{w.verifying.id}/registry",
+          lambda w: {"version": w.verifying.version, "registry_name": "山田　次郎"}, permission=P.CASE_ACT),
 )
 
 
@@ -83,7 +104,7 @@ def _outcome(response) -> str:
     return f"status {response.status_code}"
 
 
-CASES = [pytest.param(entry, actor, id=f"{entry.method} {entry.endpoint} {actor}")
+CASES = [pytest.param(entry, actor, id=" ".join(filter(None, (entry.method, entry.endpoint, entry.variant, actor))))
          for entry in API_ROUTES for actor in ACTORS]
 
 

@@ -23,10 +23,14 @@ ALLOWED = {
     (S.CONFIRMED, "reopen_confirmation"): S.VERIFYING,  # a supervisor, before any correction
     (S.CONFIRMED, "correct"): S.CORRECTED,
     (S.CORRECTED, "notify"): S.NOTIFIED,
+    # 本人特定待ち: a supervisor approves the right number linked later; the status stays.
+    (S.CORRECTED, "link_later"): S.CORRECTED,
+    (S.NOTIFIED, "link_later"): S.NOTIFIED,
 }
-TRIGGERS = ["start_verification", "confirm", "dismiss", "reopen", "reopen_confirmation", "correct", "notify"]
+TRIGGERS = ["start_verification", "confirm", "dismiss", "reopen", "reopen_confirmation", "correct", "link_later",
+            "notify"]
 # The second person's triggers: fired by a supervisor on a proposal someone else made.
-SUPERVISORS_TRIGGERS = {"dismiss", "correct", "reopen_confirmation"}
+SUPERVISORS_TRIGGERS = {"dismiss", "correct", "link_later", "reopen_confirmation"}
 
 VALID_INPUT = {
     "start_verification": {},
@@ -35,6 +39,7 @@ VALID_INPUT = {
     "reopen": {"comment": "本人から申出があったため"},
     "reopen_confirmation": {"comment": "本人確認の書類を取り違えていたため"},
     "correct": {"comment": "確認しました"},
+    "link_later": {"comment": "住基照会で本人を特定しました"},
     "notify": {"notified_on": dt.date.today(), "notification_method": NotificationMethod.MAIL},
 }
 
@@ -49,7 +54,9 @@ def test_machine_matches_the_workflow_table():
 @pytest.mark.parametrize("state", list(CaseStatus))
 def test_state_trigger_pair(state, trigger, make_case, caseworker, supervisor):
     # What each approval decides is pending (a correction, a dismissal, proposed by the caseworker).
-    case = make_case(state, pending_correction=(state is S.CONFIRMED and trigger == "correct"),
+    approving = (state is S.CONFIRMED and trigger == "correct") or (
+        state in (S.CORRECTED, S.NOTIFIED) and trigger == "link_later")
+    case = make_case(state, pending_correction=approving,
                      pending_dismissal=(state is S.VERIFYING and trigger == "dismiss"))
     before = len(events_of(case.id))
     actor = supervisor if trigger in SUPERVISORS_TRIGGERS else caseworker

@@ -14,7 +14,7 @@ from caseflow.users.models import Role
 from tests.conftest import login
 from tests.dashboards.conftest import add_batch
 
-SECTIONS = ("caseworker", "supervisor", "ministry", "national")
+SECTIONS = ("caseworker", "supervisor", "ministry", "national", "administration")
 
 
 def page_of(client, user) -> str:
@@ -67,7 +67,7 @@ def chart(page: str, chart_id: str) -> str:
     ("supervisor", ["supervisor"]),
     ("ministry_officer", ["ministry"]),
     ("digital", ["national"]),
-    ("admin", []),
+    ("admin", ["administration"]),
 ])
 def test_each_role_sees_its_own_section_only(client, world, actor, expected):
     page = page_of(client, getattr(world, actor))
@@ -80,10 +80,11 @@ def test_several_roles_see_every_section_in_order(client, world, make_user, make
     assert sections_in(page_of(client, user)) == ["caseworker", "supervisor", "ministry", "national"]
 
 
-def test_an_administrator_is_told_there_is_no_dashboard_for_the_role(client, world):
+def test_an_administrator_sees_the_administration_pages_and_no_case_figures(client, world):
     page = page_of(client, world.admin)
-    assert "システム管理者向けのダッシュボードはありません" in text(page)
-    assert 'role="img"' not in page
+    assert "システム管理者：組織・事務・利用者の管理" in text(page)
+    assert 'href="/admin/users"' in page and 'href="/admin/changes"' in page
+    assert 'role="img"' not in page  # no chart: an administrator sees no case
 
 
 def test_login_is_required(client):

@@ -155,3 +155,32 @@ def test_new_cases_are_due_in_business_days(inspect):
     due = {case.due_date for case in _cases(batch.id)}
     assert due == {add_business_days(today_jst(), CASE_DUE_BUSINESS_DAYS)}
     assert is_business_day(due.pop())
+
+
+def test_blank_addresses_open_cases_with_missing_and_marked_records_their_own_reason(inspect):
+    """生活保護 records without an address are graded, not refused; 住登外者 are B with their own reason."""
+    elsewhere = number(199)  # a valid number the agency's registry does not hold
+    rows = [
+        # A: all four facts
+        ["R1", PEOPLE[0][0], "山田　太郎", "ヤマダ　タロウ", "1970-03-02", "男", "青森市新町2-1-2", ""],
+        # B: no address (and no kana): missing, graded from the rest
+        ["R2", PEOPLE[2][0], "佐藤　一郎", "", "1980-01-15", "男", "", ""],
+        # C: no address, and another person's number
+        ["R3", PEOPLE[3][0], "田中　恵子", "タナカ　ケイコ", "1990-07-07", "女", "　", ""],
+        # B: a person registered in another municipality (marked), and one only absent from the registry
+        ["R4", elsewhere, "高橋　健", "タカハシ　ケン", "1965-04-01", "男", "岩手県盛岡市内丸1-1", "○"],
+        ["R5", number(198), "高橋　咲", "タカハシ　サキ", "1967-08-01", "女", "岩手県盛岡市内丸1-1", ""],
+    ]
+    batch = inspect(records=csv_bytes([*HEADER_JA, "住登外"], rows))
+    assert batch.status is BatchStatus.DONE, batch.problems
+    assert (batch.records_inspected, batch.count_a, batch.count_b, batch.count_c) == (5, 1, 3, 1)
+    lacking, other_person, marked, absent = _cases(batch.id)
+    assert (lacking.source_record_id, lacking.grade.value, lacking.record_address) == ("R2", "B", None)
+    assert lacking.field_verdicts["address"] == "missing" and lacking.field_verdicts["kana"] == "missing"
+    assert lacking.field_verdicts["name"] == "match" and "住所の情報がない" in lacking.grade_reason
+    assert (other_person.grade.value, other_person.field_verdicts["address"]) == ("C", "missing")
+    for case in (marked, absent):
+        assert case.grade.value == "B"
+        assert case.grade_reason.startswith("住登外者: 住基ネット照会で確認")
+        assert "誤った番号" not in case.grade_reason
+        assert case.registry_name is None

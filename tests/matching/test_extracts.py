@@ -50,10 +50,10 @@ def test_japanese_headers_give_the_fixed_schema():
     assert frame.to_dicts() == [
         {"row": 2, "record_id": "0001", "my_number": NUMBER, "name": "山田　太郎", "name_kana": "ヤマダ タロウ",
          "birth_date": dt.date(1970, 3, 2), "sex": "male", "address": "青森県青森市新町二丁目1番2号",
-         "bank_account": None, "business_key": None},
+         "bank_account": None, "business_key": None, "out_of_area": None},
         {"row": 3, "record_id": "0002", "my_number": OTHER_NUMBER, "name": "山田　太郎", "name_kana": None,
          "birth_date": dt.date(1970, 3, 2), "sex": "female", "address": "青森県青森市新町二丁目1番2号",
-         "bank_account": None, "business_key": None},
+         "bank_account": None, "business_key": None, "out_of_area": None},
     ]
 
 
@@ -65,7 +65,7 @@ def test_english_headers_in_any_order_with_extra_columns_ignored():
     record = read_extract(data, kind="records").row(0, named=True)
     assert record == {"row": 2, "record_id": "A-9", "my_number": NUMBER, "name": "佐藤 花子", "name_kana": "サトウ ハナコ",
                       "birth_date": dt.date(1980, 1, 15), "sex": "female", "address": "札幌市中央区北1条西2丁目",
-                      "bank_account": "1234567", "business_key": "T0012"}
+                      "bank_account": "1234567", "business_key": "T0012", "out_of_area": None}
 
 
 @pytest.mark.parametrize("kana_header", ["カナ氏名", "氏名（カナ）", "氏名(カナ)", "フリガナ", "ﾌﾘｶﾞﾅ", " name_kana "])
@@ -296,11 +296,42 @@ def test_unknown_sex_code_is_refused(raw):
     )]
 
 
-@pytest.mark.parametrize("index,label", [(0, "管理番号"), (1, "個人番号"), (2, "氏名"), (6, "住所")])
+@pytest.mark.parametrize("index,label", [(0, "管理番号"), (1, "個人番号"), (2, "氏名")])
 def test_required_values_may_not_be_empty(index, label):
     values = row()
     values[index] = "　"
     assert refused(make_csv([row(record_id="0009"), values])).problems == [Problem(3, label, f"{label}が空欄です。")]
+
+
+def test_a_record_without_address_kana_sex_or_birth_date_is_read():
+    # 生活保護: some people have no fixed abode, and forms that never asked for kana or sex.
+    frame = read_extract(make_csv([row(), row(record_id="0002", address="　", kana="", sex="", birth="")]),
+                         kind="records")
+    lacking = frame.row(1, named=True)
+    assert (lacking["address"], lacking["name_kana"], lacking["sex"], lacking["birth_date"]) == (None, None, None, None)
+    assert frame.height == 2
+
+
+def test_a_registry_row_without_address_is_refused():
+    header = ["個人番号", "氏名", "カナ氏名", "生年月日", "性別", "住所"]
+    data = make_csv([row()[1:], [OTHER_NUMBER, "山田　花子", "", "1972-05-01", "女", ""]], header=header)
+    assert refused(data, kind="registry").problems == [Problem(3, "住所", "住所が空欄です。")]
+
+
+@pytest.mark.parametrize("header", ["住登外", "住登外者", "out_of_area", "Out_Of_Area"])
+@pytest.mark.parametrize("raw,expected", [
+    ("1", True), ("１", True), ("○", True), ("〇", True), ("true", True), ("TRUE", True), ("はい", True),
+    ("0", False), ("×", False), ("false", False), ("いいえ", False), ("", None), ("　", None),
+])
+def test_out_of_area_flags(header, raw, expected):
+    data = make_csv([[*row(), raw]], header=[*HEADER, header])
+    assert read_extract(data, kind="records")["out_of_area"].to_list() == [expected]
+
+
+def test_an_unreadable_out_of_area_flag_is_refused():
+    data = make_csv([[*row(), "○"], [*row(record_id="0002"), "たぶん"]], header=[*HEADER, "住登外"])
+    assert refused(data).problems == [Problem(
+        3, "住登外", "住登外「たぶん」を読み取れません。該当するときは 1・○・true、該当しないときは 0・空欄 で入力してください。")]
 
 
 def test_duplicate_record_id_is_refused_naming_both_rows():

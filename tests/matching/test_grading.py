@@ -23,7 +23,7 @@ REGISTRY_PERSON = dict(my_number=NUMBER, name="山田　太郎", name_kana="ヤ�
 
 SCHEMA = {"row": pl.UInt32, "record_id": pl.String, "my_number": pl.String, "name": pl.String,
           "name_kana": pl.String, "birth_date": pl.Date, "sex": pl.String, "address": pl.String,
-          "bank_account": pl.String, "business_key": pl.String}
+          "bank_account": pl.String, "business_key": pl.String, "out_of_area": pl.Boolean}
 
 
 def frame(rows: list[dict]) -> pl.DataFrame:
@@ -71,7 +71,32 @@ EXAMPLES = [
     ("birth date differs", {"birth_date": dt.date(1971, 3, 2)}, {}, "C", {"birth_date": "mismatch"}, "生年月日"),
     ("sex differs", {"sex": "female"}, {}, "C", {"sex": "mismatch"}, "性別"),
     ("bad check digit", {"my_number": "123456789019"}, {}, "C", {}, "検査用数字"),
-    ("number not in registry", {"my_number": OTHER}, {}, "C", {"name": "missing"}, "住民基本台帳にありません"),
+    # A number the agency's registry does not hold: most likely a person registered elsewhere (住登外者).
+    ("number not in registry", {"my_number": OTHER}, {}, "B", {"name": "missing"},
+     "住登外者: 住基ネット照会で確認（この個人番号は住民基本台帳データにありません"),
+    ("marked 住登外, not in registry", {"my_number": OTHER, "out_of_area": True}, {}, "B", {"address": "missing"},
+     "住登外者: 住基ネット照会で確認（住登外の記録）"),
+    ("marked 住登外, in the registry", {"out_of_area": True}, {}, "B", {"name": "match", "address": "match"},
+     "住登外者: 住基ネット照会で確認（住登外の記録ですが"),
+    ("marked 住登外, the registry's person differs", {"out_of_area": True, "sex": "female"}, {}, "C",
+     {"sex": "mismatch"}, "性別が一致しません"),
+    ("marked not 住登外", {"out_of_area": False}, {}, "A", {"name": "match"}, "すべて一致"),
+    ("11 digits, not in registry", {"my_number": LEADING_ZERO[1:]}, {}, "B", {}, "住登外者"),
+    # Records that lack facts (生活保護): graded from the rest, never A without a name, birth date or address.
+    ("address missing", {"address": None}, {}, "B", {"address": "missing", "name": "match"}, "住所の情報がない"),
+    ("birth date missing", {"birth_date": None}, {}, "B", {"birth_date": "missing"}, "生年月日の情報がない"),
+    ("address and kana missing", {"address": None, "name_kana": None}, {}, "B",
+     {"address": "missing", "name_kana": "missing"}, "住所の情報がない"),
+    ("address and birth date missing", {"address": None, "birth_date": None}, {}, "B", {}, "生年月日・住所の情報がない"),
+    ("address missing, kana typo", {"address": None, "name_kana": "ヤマダ　タロコ"}, {}, "B",
+     {"address": "missing", "name_kana": "minor"}, "カナ氏名に1文字程度の相違"),
+    ("address missing, another person", {"address": None, "name": "鈴木　一郎", "name_kana": "スズキ　イチロウ",
+                                         "birth_date": dt.date(1985, 1, 1)}, {}, "C", {"address": "missing"},
+     "氏名と生年月日がいずれも異なります"),
+    ("address missing, family member", {"address": None, "name": "山田　花子", "name_kana": "ヤマダ　ハナコ",
+                                        "birth_date": dt.date(1972, 5, 1)}, {}, "C", {"address": "missing"}, "別人"),
+    ("address missing, surname change", {"address": None, "name": "佐藤　太郎", "name_kana": "サトウ　タロウ"}, {},
+     "B", {"address": "missing"}, "改姓"),
 ]
 
 
@@ -147,3 +172,21 @@ def test_many_records_with_address_notation_in_both_halves():
     result = grade(records, registry)
     assert result["verdict_address"].to_list() == ["notation"] * 40
     assert result["grade"].to_list() == ["A"] * 40
+
+
+def test_a_missing_decisive_fact_is_never_a():
+    """Whatever else matches, a record without its birth date or address is not 確認不要."""
+    registry = frame([dict(REGISTRY_PERSON, row=2)])
+    records = frame([record(record_id=f"R{i}", row=i + 2, **changes) for i, changes in enumerate([
+        {"birth_date": None}, {"address": None}, {"birth_date": None, "name_kana": None, "sex": None},
+        {"address": None, "sex": None},
+    ])])
+    result = grade(records, registry)
+    assert "A" not in result["grade"].to_list()
+    assert set(result["grade"]) == {"B"}
+
+
+def test_frames_without_the_out_of_area_column_are_graded_as_not_marked():
+    registry = frame([dict(REGISTRY_PERSON, row=2)])
+    records = frame([record(), record(record_id="R2", row=3, my_number=OTHER)]).drop("out_of_area")
+    assert grade(records, registry)["grade"].to_list() == ["A", "B"]

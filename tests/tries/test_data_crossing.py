@@ -30,7 +30,7 @@ B_ROLES = ("other_caseworker", "other_supervisor", "other_ministry")
 # Pages that list every program by name as reference data (a form's choices, the published 2023
 # table): A's program's name there is not A's data. Everywhere else it would come with A's figures.
 PROGRAM_LISTED = {"inspections.new_batch", "letters.runs", "cases.case_list", "cases.my_queue", "reports.programs",
-                  "reports.export", "reports.snapshot", "reports.snapshot_list"}
+                  "reports.export", "reports.snapshot", "reports.snapshot_list", "intake.new_case", "intake.import_list"}
 TEXT_TYPES = ("text/html", "application/json", "text/csv", "text/plain")
 
 

@@ -1,0 +1,1 @@
+"""Administration: organisations and letterheads, programs, users, and the record of those changes."""

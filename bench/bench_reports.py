@@ -33,7 +33,7 @@ from caseflow.crypto.keys import keyring_of, lookup_digest
 from caseflow.crypto.types import seal
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization, OrganizationKind, Program
-from caseflow.reports import figures
+from caseflow.reports import campaign, figures
 from caseflow.seeding import SEED_DIR, load_reference
 from caseflow.users.models import Role, User
 from caseflow.users.operations import create_user
@@ -78,6 +78,16 @@ UNION ALL
 SELECT id, NULL, updated_at, CASE status {_LAST_TRIGGER_SQL} END, 'detected', status, '{{}}'::json
 FROM cases WHERE status <> 'detected'
 ORDER BY 3
+"""
+# As migration 0026 fills case_states from the events: one state per status change, until the next.
+STATES_SQL = """
+INSERT INTO case_states (case_id, valid_from, valid_to, program_id, agency_id, holder_id, batch_id, status, cause,
+                         viewed_on_portal, birth_or_sex_mismatch)
+SELECT e.case_id, e.created_at, lead(e.created_at) OVER (PARTITION BY e.case_id ORDER BY e.id), c.program_id, c.agency_id, c.holder_id, c.batch_id, e.to_status,
+       CASE WHEN e.to_status IN ('confirmed', 'corrected', 'notified') THEN c.cause END,
+       CASE WHEN e.to_status IN ('confirmed', 'corrected', 'notified') THEN c.viewed_on_portal END,
+       c.birth_or_sex_mismatch
+FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.to_status IS NOT NULL ORDER BY e.id
 """
 BATCH_COLUMNS = (
     "id", "agency_id", "program_id", "created_at", "finished_at", "status", "records_filename", "registry_filename",
@@ -262,13 +272,15 @@ def _load(url: str, cases: int, agencies: int) -> None:
         # The events follow from the cases: made in the database, not sent over.
         cur.execute(EVENTS_SQL)
         events = cur.execute("SELECT count(*) FROM case_events").fetchone()[0]
+        cur.execute(STATES_SQL)  # the reported facts' history, as migration 0026 fills it from the events
+        states = cur.execute("SELECT count(*) FROM case_states").fetchone()[0]
         for table, last in (("cases", case_id), ("inspection_batches", batch_id)):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", (last,))
         conn.commit()
     copy_s = time.perf_counter() - started
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
-    print(f"loaded {case_id:,} cases, {events:,} events, {batch_id:,} batches over {len(plan):,} "
+    print(f"loaded {case_id:,} cases, {events:,} events, {states:,} case states, {batch_id:,} batches over {len(plan):,} "
           f"(program, agency) pairs: COPY {copy_s:.1f} s, then VACUUM ANALYZE")
 
 
@@ -392,6 +404,15 @@ def measure(url: str, explain: bool) -> None:
               f"{estimate.unverified:,} unverified cases)")
         print(f"  total line: {total.records_text} inspected, {total.errors_text} errors, {total.rate_text}, "
               f"{total.agencies} agencies, {len(lines)} programs")
+        moment = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
+        as_of_s, past = _median(lambda: figures.live_grains(session, None, moment))
+        as_of_causes_s, _ = _median(lambda: figures.live_causes(session, None, moment))
+        print(f"as-of table (live_grains + live_causes as of 60 days ago, from case_states), median of {RUNS}: "
+              f"{(as_of_s + as_of_causes_s) * 1000:.0f} ms (grains {as_of_s * 1000:.0f} ms, {len(past):,} grains, "
+              f"{sum(g.cases for g in past):,} cases then)")
+        campaign_s, rows = _median(lambda: campaign.campaign_rows(session, None))
+        print(f"campaign view (campaign_rows: grains + obligations' progress), median of {RUNS}: "
+              f"{campaign_s * 1000:.0f} ms ({len(rows):,} rows)")
         print("EXPLAIN ANALYZE of the queries of live_grains(session, None):")
         _explain(session, _capture(engine, lambda: figures.live_grains(session, None)), explain)
         _digital, ministry = _officers(session)
@@ -403,7 +424,7 @@ def measure(url: str, explain: bool) -> None:
     if not _login(client):
         print("could not log in as the Digital Agency officer: pages not timed")
     else:
-        for path in ("/reports/", "/dashboard/"):
+        for path in ("/reports/", "/reports/campaign", "/dashboard/"):
             print(f"GET {path} as a Digital Agency officer, median of {RUNS}: {_page(client, path)}")
     engine.dispose()
 

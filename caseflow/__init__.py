@@ -64,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     from caseflow.letters.views import bp as letters_bp
     from caseflow.reports.views import bp as reports_bp
     from caseflow.routing.views import bp as routing_bp
+    from caseflow.surveys.views import bp as surveys_bp
     from caseflow.users.views import bp as auth_bp
 
     app.register_blueprint(core_bp)
@@ -81,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(evidence_bp)
     app.register_blueprint(administration_bp)
     app.register_blueprint(intake_bp)
+    app.register_blueprint(surveys_bp)
     register_error_handlers(app)
     register_input_checks(app)
     register_template_helpers(app)

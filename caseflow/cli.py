@@ -119,10 +119,13 @@ def seed_reference() -> None:
     """Load programs and organisations (idempotent)."""
     from caseflow.extensions import db as database
     from caseflow.seeding import load_reference
+    from caseflow.surveys.reference import load_survey_reference
 
     summary = load_reference(database.session)
+    survey, respondents = load_survey_reference(database.session, summary)
     database.session.commit()
     click.echo(summary.describe())
+    click.echo(f"実態調査：{survey.title}（回答する団体 {respondents:,}）")
 
 
 @seed.command("demo")
@@ -228,6 +231,7 @@ def _register_area_commands() -> None:
     from caseflow.matching.cli import grade_command
     from caseflow.reports.cli import report
     from caseflow.retention.cli import retention
+    from caseflow.surveys.cli import survey
 
     main.add_command(audit)
     cases.add_command(import_command)  # caseflow cases import: cases opened by hand from a list
@@ -239,6 +243,7 @@ def _register_area_commands() -> None:
     main.add_command(report)
     main.add_command(retention)
     main.add_command(search)
+    main.add_command(survey)
 
 
 _register_area_commands()

@@ -13,7 +13,21 @@ from caseflow.intake.models import IntakeSerial  # noqa: F401
 from caseflow.jobs.models import Job  # noqa: F401
 from caseflow.letters.models import DocumentNumberSequence, Letter, PrintRun, PrintRunLetter  # noqa: F401
 from caseflow.organizations.models import Organization, Program  # noqa: F401
-from caseflow.reports.models import PublishedFigure, ReportSnapshot  # noqa: F401
+from caseflow.reports.models import (  # noqa: F401
+    PublishedAgencyFigure,
+    PublishedFigure,
+    PublishedGrade,
+    PublishedNote,
+    PublishedTrialLine,
+    ReportSnapshot,
+)
 from caseflow.retention.models import Disposal  # noqa: F401
 from caseflow.routing.models import InboxItem, Referral  # noqa: F401
+from caseflow.surveys.models import (  # noqa: F401
+    InspectionObligation,
+    ObligationRuleTable,
+    Survey,
+    SurveyAttachment,
+    SurveyRespondent,
+)
 from caseflow.users.models import User, UserRole  # noqa: F401

@@ -32,6 +32,7 @@ from caseflow.jobs.models import Job
 from caseflow.letters.models import PrintRun
 from caseflow.organizations.models import Organization, OrganizationKind, Program
 from caseflow.routing.models import InboxItem, Referral
+from caseflow.surveys.models import InspectionObligation, Survey, SurveyRespondent
 from caseflow.users.models import Role, User
 
 
@@ -61,6 +62,13 @@ class Permission(enum.StrEnum):
     ADMIN_PROGRAMS = "admin.programs"
     ADMIN_USERS = "admin.users"
     ADMIN_HISTORY = "admin.history"
+    SURVEY_ANSWER = "survey.answer"
+    SURVEY_VIEW = "survey.view"
+    SURVEY_REMIND = "survey.remind"
+    OBLIGATION_VIEW = "obligation.view"
+    OBLIGATION_SIGN_OFF = "obligation.sign_off"
+    OBLIGATION_DEADLINE = "obligation.deadline"
+    OBLIGATION_RULES = "obligation.rules"
 
 
 class Scope(enum.Enum):
@@ -71,6 +79,7 @@ class Scope(enum.Enum):
     PROGRAM = "program"  # the objects of the programs of the user's ministry
     REFERRED = "referred"  # cases referred to the user's organisation, until it answers
     HOLDER = "holder"  # cases the user's organisation holds now: its own, or those referred to it
+    GATHERED = "gathered"  # survey answers the user's organisation gathers (a prefecture's municipalities)
 
 
 ANYONE = None  # a grant's roles: whoever is logged in, whatever their roles
@@ -110,8 +119,9 @@ class Owned:
 class Subject:
     """How the policy reads one kind of object: whose it is, as attributes and as columns.
 
-    ``owner``, ``program`` and ``referred`` name attributes that are also the model's columns;
-    ``ministry`` reads the ministry of the object's program; ``names`` say in refusals which
+    ``owner``, ``program``, ``referred`` and ``gatherer`` name attributes that are also the model's
+    columns; ``ministry`` reads the object's ministry (its program's), and ``ministry_column`` is
+    the same as a column for lists where the object has no program; ``names`` say in refusals which
     organisation a scope means. An object that is never referred (an organisation) is held by
     its owner: ``may(user, Permission.REFERRAL_SEND, holding_organisation)``.
     """
@@ -121,6 +131,8 @@ class Subject:
     program: str | None = None
     referred: str | None = None
     ministry: Callable[[object], int | None] | None = None
+    gatherer: str | None = None
+    ministry_column: Callable[[], sa.ColumnElement] | None = None
 
 
 def _program_ministry(obj) -> int | None:
@@ -142,6 +154,13 @@ SUBJECTS: dict[type, Subject] = {
     Referral: Subject("to_organization_id", {Scope.OWN: "照会を受けた機関"}),
     Organization: Subject("id", {Scope.OWN: "当該機関"}),
     Program: Subject(None, {Scope.PROGRAM: "事務を所管する省庁"}, program="id", ministry=lambda p: p.ministry_id),
+    SurveyRespondent: Subject("organization_id", {Scope.OWN: "回答する団体", Scope.GATHERED: "回答を取りまとめる都道府県",
+                                                  Scope.PROGRAM: "調査を行う省庁"},
+                              gatherer="gatherer_id", ministry=lambda r: r.survey.ministry_id,
+                              ministry_column=lambda: sa.select(Survey.ministry_id)
+                              .where(Survey.id == SurveyRespondent.survey_id).scalar_subquery()),
+    InspectionObligation: Subject("organization_id", {Scope.OWN: "点検を行う団体", Scope.PROGRAM: "事務を所管する省庁"},
+                                  program="program_id", ministry=_program_ministry),
     Owned: Subject("organization_id", {Scope.OWN: "紐付け実施機関", Scope.PROGRAM: "事務を所管する省庁"},
                    ministry=lambda o: o.ministry_id),
 }
@@ -213,6 +232,24 @@ RULES: dict[Permission, Rule] = {
     Permission.ADMIN_PROGRAMS: Rule("事務の設定の管理", None, _ADMINISTRATORS),
     Permission.ADMIN_USERS: Rule("利用者の管理", None, _ADMINISTRATORS),
     Permission.ADMIN_HISTORY: Rule("管理の変更履歴の閲覧", None, _ADMINISTRATORS),
+    # Surveys (caseflow.surveys): the respondent's staff answer; its prefecture gathers and reminds;
+    # the ministry that sends the survey sees every answer, the Digital Agency every ministry's.
+    Permission.SURVEY_ANSWER: Rule("調査への回答", SurveyRespondent, (grant(STAFF, Scope.OWN, AGENCIES),)),
+    Permission.SURVEY_VIEW: Rule("調査の回答の閲覧", SurveyRespondent,
+                                 (grant(STAFF, Scope.OWN), grant(STAFF, Scope.GATHERED),
+                                  grant({Role.MINISTRY_OFFICER}, Scope.PROGRAM),
+                                  grant({Role.DIGITAL_AGENCY_OFFICER}, Scope.ALL))),
+    Permission.SURVEY_REMIND: Rule("回答の督促", SurveyRespondent,
+                                   (grant(STAFF, Scope.GATHERED), grant({Role.MINISTRY_OFFICER}, Scope.PROGRAM),
+                                    grant({Role.DIGITAL_AGENCY_OFFICER}, Scope.ALL))),
+    Permission.OBLIGATION_VIEW: Rule("点検義務の閲覧", InspectionObligation, _OVERSIGHT),
+    # 「本人確認作業が終了」: the organisation's section chief answers for it.
+    Permission.OBLIGATION_SIGN_OFF: Rule("本人確認作業の終了の報告", InspectionObligation,
+                                         (grant({Role.SUPERVISOR}, Scope.OWN),)),
+    Permission.OBLIGATION_DEADLINE: Rule("点検期限の変更", InspectionObligation,
+                                         (grant({Role.MINISTRY_OFFICER}, Scope.PROGRAM),
+                                          grant({Role.DIGITAL_AGENCY_OFFICER}, Scope.ALL))),
+    Permission.OBLIGATION_RULES: Rule("点検要否の判定規則の変更", None, (grant({Role.DIGITAL_AGENCY_OFFICER}, Scope.ALL),)),
 }
 
 # How a refusal names a role when the rule names it alone (an approver is a section chief).
@@ -259,8 +296,10 @@ def clause(user: User | None, permission: Permission | str, model: type | None =
     subject_model = model or rule(permission).subject
     if not columns and subject_model is not None:
         subject = SUBJECTS[subject_model]
-        columns = {key: getattr(subject_model, name) for key in ("owner", "program", "referred")
+        columns = {key: getattr(subject_model, name) for key in ("owner", "program", "referred", "gatherer")
                    if (name := getattr(subject, key)) is not None}
+        if subject.ministry_column is not None:
+            columns["ministry"] = subject.ministry_column()
     parts = []
     for g in _grants(user, permission):
         if g.scope is Scope.ALL:
@@ -340,6 +379,9 @@ def _holds(scope: Scope, user: User, obj: object) -> bool:
     if scope is Scope.HOLDER:
         holder = referred if referred is not None else owner
         return holder is not None and holder == organization_id
+    if scope is Scope.GATHERED:
+        gatherer = getattr(obj, subject.gatherer) if subject.gatherer else None
+        return gatherer is not None and gatherer == organization_id
     return scope is Scope.ALL
 
 
@@ -349,8 +391,13 @@ def _scope_clause(scope: Scope, user: User, columns: dict) -> sa.ColumnElement[b
     if scope is Scope.OWN:
         return None if owner is None else owner == organization_id
     if scope is Scope.PROGRAM:
-        return None if program is None else program.in_(
-            sa.select(Program.id).where(Program.ministry_id == organization_id))
+        if program is None:
+            ministry = columns.get("ministry")
+            return None if ministry is None else ministry == organization_id
+        return program.in_(sa.select(Program.id).where(Program.ministry_id == organization_id))
+    if scope is Scope.GATHERED:
+        gatherer = columns.get("gatherer")
+        return None if gatherer is None else gatherer == organization_id
     if scope is Scope.REFERRED:
         return None if referred is None else referred == organization_id
     if scope is Scope.HOLDER:  # an object that is never referred (an organisation) is held by its owner

@@ -46,6 +46,7 @@ from caseflow.organizations.models import (
     Program,
 )
 from caseflow.organizations.rules import organization_problems, program_profile_problems
+from caseflow.surveys.demo import load_demo_survey
 from caseflow.users.models import Role, User
 from caseflow.users.operations import create_user
 
@@ -78,7 +79,7 @@ def demo_password() -> str:
 
 
 def load_reference(session: Session, summary: SeedSummary | None = None) -> SeedSummary:
-    """Organisations, the 24 programs of the 2023 inspection with their ministries, and its published figures."""
+    """Organisations, the 24 programs of the 2023 inspection with their ministries, and its published tables."""
     summary = summary or SeedSummary()
     orgs = {o.code: o for o in session.scalars(sa.select(Organization))}
     for row in _rows("organizations.csv"):
@@ -126,8 +127,11 @@ def load_reference(session: Session, summary: SeedSummary | None = None) -> Seed
     session.flush()
     # The 2023 published figures, as aggregate data for the reports (replaced if loaded before).
     from caseflow.reports.published import import_published
+    from caseflow.reports.published_tables import import_published_tables
 
     import_published(session, SEED_DIR / "programs_2023_inspection.csv", "2023")
+    # and its other tables: per agency, footnote figures, support-tool grades, the trial
+    import_published_tables(session, SEED_DIR, "2023")
     return summary
 
 
@@ -152,6 +156,7 @@ def load_demo(session: Session) -> SeedSummary:
     _load_demo_letterheads(session)
     _load_demo_cases(session, summary)
     _load_demo_inspection(session, summary)
+    load_demo_survey(session)
     return summary
 
 

@@ -21,4 +21,6 @@ if [ -z "${CASEFLOW_TEST_REDIS_URL:-}" ] && ! (command -v redis-cli >/dev/null &
         redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null || true
     fi
 fi
-exec .venv/bin/python -m pytest "$@"
+# One process per core (pytest-xdist; each test makes its own databases, queue names and ports);
+# CASEFLOW_TEST_WORKERS=0 runs the suite in this process.
+exec .venv/bin/python -m pytest -n "${CASEFLOW_TEST_WORKERS:-auto}" --dist worksteal "$@"

@@ -82,13 +82,15 @@ class Backend:
     def new_empty(self) -> str:
         return self._create("")
 
-    def copy(self) -> str:
-        """A new database with the migrated schema, for tests that commit for real."""
+    def copy(self, of: str | None = None) -> str:
+        """A new database with the migrated schema, for tests that commit for real; ``of``: a copy
+        of that database of this backend instead (nothing may be connected to it)."""
+        source = sa.make_url(of or self.template_url).database
         if self.kind == "sqlite":
             url = self._create("")
-            shutil.copyfile(sa.make_url(self.template_url).database, sa.make_url(url).database)
+            shutil.copyfile(source, sa.make_url(url).database)
             return url
-        return self._create(f' TEMPLATE "{sa.make_url(self.template_url).database}"')
+        return self._create(f' TEMPLATE "{source}"')
 
     def _create(self, template_clause: str) -> str:
         name = f"caseflow_test_{uuid.uuid4().hex[:12]}"

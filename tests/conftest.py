@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import shutil
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -30,6 +32,7 @@ from caseflow.cases.vocabulary import (
 from caseflow.core.mynumber import check_digit
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization, OrganizationKind, Program
+from caseflow.seeding import load_demo
 from caseflow.users import totp
 from caseflow.users.models import Role, User
 from caseflow.users.operations import create_user
@@ -99,10 +102,55 @@ def _rollback(request):
         state.bind, state.join_transaction_mode = state.engine, "conditional_savepoint"
 
 
+@contextmanager
+def undone(app):
+    """Everything done inside, commits included, is rolled back when it ends, and what came before
+    stays: one actor's turn on a world built once for all of them (the authorisation matrices).
+
+    Inside the test's transaction (the ``_rollback`` fixture): the world is committed into it first,
+    so that a view's commit releases a savepoint above ours, never ours.
+    """
+    connection = db.state(app).bind
+    assert isinstance(connection, sa.Connection), "undone() runs inside a test's rolled-back transaction"
+    db.session.commit()
+    savepoint = connection.begin_nested()
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        if savepoint.is_active:
+            savepoint.rollback()
+        db.session.expire_all()  # what was read inside may have been rolled back
+
+
 @pytest.fixture
 def committed_app(backend, tmp_path):
     """An app on its own fresh database where commits are real (concurrency, CLI, browser)."""
     application = create_app(test_config(backend.copy(), tmp_path / "instance"))
+    yield application
+    db.state(application).engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_database(backend, tmp_path_factory):
+    """The demo data (caseflow.seeding.load_demo) loaded once per backend, as it takes a while: a
+    database and its instance folder (the demo inspection's files), which ``demo_app`` copies."""
+    instance = tmp_path_factory.mktemp(f"demo-{backend.kind}") / "instance"
+    url = backend.copy()
+    application = create_app(test_config(url, instance))
+    with application.app_context():
+        load_demo(db.session)
+        db.session.commit()
+    db.state(application).engine.dispose()
+    return url, instance
+
+
+@pytest.fixture
+def demo_app(backend, demo_database, tmp_path):
+    """An app on a copy of the demo's data of its own, where commits are real (as committed_app)."""
+    url, instance = demo_database
+    shutil.copytree(instance, tmp_path / "instance")
+    application = create_app(test_config(backend.copy(of=url), tmp_path / "instance"))
     yield application
     db.state(application).engine.dispose()
 
@@ -130,6 +178,13 @@ class FreshGlobalsClient(FlaskClient):
 def client(app):
     app.test_client_class = FreshGlobalsClient
     return app.test_client()
+
+
+@pytest.fixture
+def new_client(app):
+    """Makes a client with no cookies at each call: several users, one after the other, in one test."""
+    app.test_client_class = FreshGlobalsClient
+    return app.test_client
 
 
 # --- factories ----------------------------------------------------------------
@@ -331,8 +386,18 @@ def events_of(case_id: int) -> list:
     return db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)).all()
 
 
+_NOT_RUN_SKIP = re.compile(r"NOT RUN \((?P<name>[^)]+)\): (?P<reason>.+)")
+
+
 def pytest_terminal_summary(terminalreporter):
-    if NOT_RUN:
+    """What was not run, said once at the end: from this process, and from the skips the workers
+    reported (pytest-xdist runs the tests in other processes)."""
+    not_run = dict(NOT_RUN)
+    for report in terminalreporter.stats.get("skipped", []):
+        found = _NOT_RUN_SKIP.search(str(report.longrepr))
+        if found:
+            not_run.setdefault(found["name"], found["reason"].rstrip("')\""))
+    if not_run:
         terminalreporter.section("NOT RUN")
-        for name, reason in NOT_RUN.items():
+        for name, reason in not_run.items():
             terminalreporter.write_line(f"{name}: tests were NOT run — {reason}")

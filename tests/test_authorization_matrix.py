@@ -39,7 +39,7 @@ from caseflow.policy import Permission as P  # short: the table names each route
 from caseflow.reports.snapshots import take_snapshot
 from caseflow.routing import operations as routing
 from caseflow.users.models import Role
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, undone
 
 ACTORS = ("caseworker", "supervisor", "other_caseworker", "ministry", "other_ministry", "digital", "admin",
           "anonymous")
@@ -269,6 +269,10 @@ ROUTES: tuple[Route, ...] = (
           lambda w: {"month": f"{w.last_month_end:%Y-%m}"}, permission=P.REPORT_SNAPSHOT),
     route("reports.snapshot", "GET", LOGGED_IN, lambda w: f"/reports/snapshots/{w.snapshot.id}",
           permission=P.REPORT_VIEW),
+    route("reports.campaign", "GET", REPORTERS, lambda w: "/reports/campaign", permission=P.REPORT_VIEW),
+    route("reports.campaign_export", "GET", REPORTERS, lambda w: "/reports/campaign.csv", permission=P.REPORT_VIEW),
+    route("reports.campaign_export", "GET", REPORTERS, lambda w: "/reports/campaign.xlsx", variant="xlsx",
+          permission=P.REPORT_VIEW),
     route("reports.export", "GET", REPORTERS, lambda w: "/reports/export.csv", permission=P.REPORT_VIEW),
     route("reports.export", "GET", LOGGED_IN, lambda w: "/reports/export.csv?dataset=2023", variant="published"),
     # The code step of the login: only between a password and its code (tests/users); anyone
@@ -353,8 +357,7 @@ def world(app, make_org, make_user, make_case, agency, ministry, program, casewo
     world.job = create_job(db.session, "inspection", caseworker, {"batch_id": world.batch.id})
     world.token, _plaintext = issue_token(db.session, caseworker, "集計スクリプト")
     world.last_month_end = today_jst().replace(day=1) - dt.timedelta(days=1)
-    world.snapshot = take_snapshot(db.session, None, world.last_month_end.replace(day=1) - dt.timedelta(days=1),
-                                   today=today_jst())
+    world.snapshot = take_snapshot(db.session, None, world.last_month_end.replace(day=1) - dt.timedelta(days=1))
     return world
 
 
@@ -385,27 +388,37 @@ def _expected(entry: Route, actor: str) -> str:
     return "ok" if actor in entry.allowed else "denied"
 
 
-CASES = [pytest.param(entry, actor, id=" ".join(filter(None, (entry.method, entry.endpoint, entry.variant, actor))))
-         for entry in ROUTES for actor in ACTORS]
-
-
-@pytest.mark.parametrize(("entry", "actor"), CASES)
-def test_matrix(world, client, entry: Route, actor: str):
-    user = world.actors[actor]
+def met(client, world, entry: Route, user, expected: str, *, form_page: str = "/cases/") -> str:
+    """What ``user`` (None: nobody logged in) met on ``entry``, as _outcome says; with the start
+    of the page when it was not ``expected``. A form's CSRF token is read from ``form_page``."""
     if user is not None:
         assert _outcome(login(client, user)) == "ok"
     path = entry.path(world)
     if entry.method == "GET":
         response = client.get(path)
     else:
-        token = csrf_token(client, "/login" if user is None else "/cases/")
+        token = csrf_token(client, "/login" if user is None else form_page)
         response = client.post(path, data={"csrf_token": token, **(entry.data(world) if entry.data else {})})
     body = "" if response.direct_passthrough or response.mimetype != "text/html" else response.get_data(as_text=True)[:300]
-    assert _outcome(response, entry, user is not None) == _expected(entry, actor), body
+    outcome = _outcome(response, entry, user is not None)
+    return outcome if outcome == expected else f"{outcome}: {body}"
+
+
+@pytest.mark.parametrize("entry", [pytest.param(entry, id=" ".join(filter(None, (entry.method, entry.endpoint, entry.variant))))
+                                   for entry in ROUTES])
+def test_matrix(app, world, new_client, entry: Route):
+    """Every actor on one route, each on the same world, and each actor's doing undone before the next."""
+    found = {}
+    for actor in ACTORS:
+        with undone(app):
+            found[actor] = met(new_client(), world, entry, world.actors[actor], _expected(entry, actor))
+    assert found == {actor: _expected(entry, actor) for actor in ACTORS}
 
 
 def test_every_route_is_in_the_matrix(app):
-    listed = {(entry.endpoint, entry.method) for entry in ROUTES}
+    from tests.surveys.test_authorization import SURVEY_ROUTES  # the survey pages' matrix has a world of its own
+
+    listed = {(entry.endpoint, entry.method) for entry in (*ROUTES, *SURVEY_ROUTES)}
     missing = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint in UNCHECKED or rule.endpoint.split(".")[0] in UNCHECKED_BLUEPRINTS:

@@ -16,7 +16,10 @@ TABLES = {"organizations", "programs", "users", "user_roles", "cases", "case_eve
           "inspection_batches", "letters", "document_number_sequences", "print_runs", "print_run_letters",
           "referrals", "inbox_items", "saved_filters", "api_tokens", "published_figures",
           "report_snapshots", "access_records", "access_chain_head", "disposals", "evidence", "dismissals",
-          "recipients", "case_search_keys", "admin_changes", "admin_chain_head", "intake_serials"}
+          "recipients", "case_search_keys", "admin_changes", "admin_chain_head", "intake_serials",
+          "surveys", "survey_programs", "survey_respondents", "survey_attachments", "obligation_rule_tables",
+          "inspection_obligations", "case_states", "published_agency_figures", "published_notes",
+          "published_grades", "published_trial_lines"}
 
 
 def _tables(url: str) -> set[str]:

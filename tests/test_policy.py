@@ -25,8 +25,11 @@ from caseflow.letters.models import PrintRun, PrintRunStatus
 from caseflow.organizations.models import Organization, OrganizationKind, Program
 from caseflow.policy import Permission, Scope
 from caseflow.routing.models import InboxItem, InboxKind, Referral
+from caseflow.surveys.models import InspectionObligation, SurveyRespondent
+from caseflow.surveys.operations import create_survey
 from caseflow.users.models import Role
 from tests.api.test_authorization import API_ROUTES
+from tests.surveys.test_authorization import SURVEY_ROUTES
 from tests.test_authorization_matrix import ROUTES
 
 # Permissions no page or endpoint asks, with where they are asked and tested instead.
@@ -38,7 +41,7 @@ def test_every_permission_has_a_rule():
 
 
 def test_every_permission_is_in_an_authorisation_matrix():
-    named = {entry.permission for entry in (*ROUTES, *API_ROUTES) if entry.permission is not None}
+    named = {entry.permission for entry in (*ROUTES, *API_ROUTES, *SURVEY_ROUTES) if entry.permission is not None}
     missing = set(Permission) - named - set(OFF_ROUTE)
     assert not missing, "permissions without a row in the authorisation matrices: " + ", ".join(sorted(missing))
     assert not named & set(OFF_ROUTE), "a permission listed as off route is on a route: remove it from OFF_ROUTE"
@@ -83,9 +86,25 @@ def world(make_org, make_user, make_case, agency, ministry, program, caseworker)
                                (other_ministry, cases[2]))]
     db.session.add_all([*referrals, *batches, *runs, *jobs, *inbox])
     db.session.flush()
+    # A survey of M: A answers to M directly, B is gathered by A (as a prefecture gathers its municipalities).
+    survey = create_survey(db.session, code="policy", title="実態調査（テスト）", ministry=ministry, sender="M",
+                           programs=[program], deadline=dt.datetime.now(dt.UTC), inspection_deadline=dt.date.today(),
+                           file_code="2307")
+    respondents = [SurveyRespondent(survey=survey, organization_id=agency.id, kind="municipality", sheet={}, answers={}),
+                   SurveyRespondent(survey=survey, organization_id=other_agency.id, kind="municipality",
+                                    gatherer_id=agency.id, sheet={}, answers={})]
+    db.session.add_all(respondents)
+    db.session.flush()
+    obligations = [InspectionObligation(survey_id=survey.id, respondent_id=r.id, organization_id=r.organization_id,
+                                        program_id=prog.id, required=True, scope="all", reasons=[], rule_version=1,
+                                        deadline=dt.date.today())
+                   for r, prog in ((respondents[0], program), (respondents[1], program), (respondents[0], program2))]
+    db.session.add_all(obligations)
+    db.session.flush()
     return SimpleNamespace(users=users, rows={
         Case: cases, Referral: referrals, InspectionBatch: batches, PrintRun: runs, Job: jobs, InboxItem: inbox,
         Organization: organizations, Program: [program, program2, program3],
+        SurveyRespondent: respondents, InspectionObligation: obligations,
     })
 
 

@@ -21,6 +21,7 @@ ENDPOINT_MODULES: tuple[str, ...] = (
     "caseflow.api.search",
     "caseflow.routing.api",
     "caseflow.intake.api",
+    "caseflow.reports.api",
 )
 
 

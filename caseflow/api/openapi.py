@@ -23,6 +23,7 @@ OPERATIONS: list[Operation] = []
 
 TAGS: dict[str, str] = {
     "cases": "案件：一覧、取得、状態遷移、コメント、訂正の登録と承認",
+    "reports": "集計：事務別・機関別の点検結果（現在、月末、公表値）と点検の進捗（画面 /reports と同じ数字と権限）",
     "meta": "この API 自身の説明",
 }
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
 
-from caseflow.cases.models import Case, CaseEvent
+from caseflow.cases.models import Case, CaseEvent, CaseState, birth_or_sex_mismatch, case_state_row
 from caseflow.cases.search import index_case, index_cases
 from caseflow.cases.vocabulary import CaseStatus
 from caseflow.core.batches import chunked
@@ -121,6 +121,10 @@ def open_cases(session: Session, rows: Iterable[dict], *, details: dict | None =
              "details": {"grade": case_grade.value, **(details or {})}}
             for case_id, case_grade in inserted
         ])
+        session.execute(sa.insert(CaseState), [
+            case_state_row(case_id, {**row, "status": CaseStatus.DETECTED,
+                                     "birth_or_sex_mismatch": birth_or_sex_mismatch(row.get("field_verdicts"))}, now)
+            for row, (case_id, _grade) in zip(batch, inserted, strict=True)])
         index_cases(session, [{**row, "case_id": case_id} for row, (case_id, _grade) in zip(batch, inserted, strict=True)],
                     fresh=True)
         opened += len(inserted)

@@ -21,6 +21,7 @@ from caseflow.cases.queue import overdue_clause, viewing_stop_pending_clause
 from caseflow.cases.vocabulary import OPEN_STATUSES, OUTCOMES, CaseSource, CaseStatus, Cause, Grade, ViewedOnPortal
 from caseflow.core.params import MAX_ID, parse_id
 from caseflow.errors import DomainError
+from caseflow.inspections.models import counted_batches
 from caseflow.users.models import User
 
 SORTS: dict[str, tuple] = {
@@ -101,6 +102,12 @@ def _enum_schema(enum_cls) -> dict:
 
 
 _INTEGER = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+FOUND = {"inspection": True, "separate": False}
+
+
+def _found_where(by_inspection: bool) -> sa.ColumnElement[bool]:
+    counted = Case.batch_id.in_(counted_batches())
+    return counted if by_inspection else sa.or_(Case.batch_id.is_(None), sa.not_(counted))
 
 # In the order a saved filter writes them.
 FILTERS: tuple[Filter, ...] = (
@@ -129,6 +136,10 @@ FILTERS: tuple[Filter, ...] = (
            _one_of("viewing", {"pending": True}), lambda _value, _user, _today: viewing_stop_pending_clause()),
     Filter("cause", "主な原因（none：原因未入力）", {"type": "string", "enum": ["none", *(c.value for c in Cause)]}, _cause,
            lambda value, _user, _today: Case.cause.is_(None) if value is None else Case.cause == value),
+    # The population of a report's rate: errors found by a counted inspection, or found otherwise.
+    Filter("found", "発見：inspection（集計される点検で判明）、separate（それ以外で判明：手入力など）",
+           {"type": "string", "enum": list(FOUND)}, _one_of("found", FOUND),
+           lambda value, _user, _today: _found_where(value)),
     # 発見の経緯: inspection, or how a case opened by hand came to light (caseflow.intake).
     Filter("source", "発見の経緯", _enum_schema(CaseSource), _choice("source", CaseSource),
            lambda value, _user, _today: Case.source == value),

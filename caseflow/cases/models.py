@@ -36,9 +36,14 @@ from caseflow.users.models import User
 _ERRORS_WHERE = "status IN ('confirmed', 'corrected', 'notified')"
 
 
-def _birth_or_sex_mismatch(context) -> bool:
-    verdicts = context.get_current_parameters().get("field_verdicts") or {}
+def birth_or_sex_mismatch(verdicts: dict | None) -> bool:
+    """①生年月日・性別不一致 rather than ②氏名等不一致, from a case's field verdicts."""
+    verdicts = verdicts or {}
     return FieldVerdict.MISMATCH.value in (verdicts.get("birth_date"), verdicts.get("sex"))
+
+
+def _birth_or_sex_mismatch(context) -> bool:
+    return birth_or_sex_mismatch(context.get_current_parameters().get("field_verdicts"))
 
 
 def _number_digest(context) -> str | None:
@@ -60,7 +65,7 @@ class Case(Base):
         sa.Index("ix_cases_due", "due_date", "id"),
         # The reports' per-(program, agency) figures: an index-only scan on PostgreSQL.
         sa.Index("ix_cases_program_agency_report", "program_id", "agency_id",
-                 postgresql_include=["status", "viewed_on_portal", "birth_or_sex_mismatch"]),
+                 postgresql_include=["status", "viewed_on_portal", "birth_or_sex_mismatch", "batch_id"]),
         # Linkage errors by cause: a small partial index (errors are a few percent of cases).
         sa.Index("ix_cases_errors_by_cause", "program_id", "agency_id", "cause",
                  postgresql_where=sa.text(_ERRORS_WHERE), sqlite_where=sa.text(_ERRORS_WHERE)),
@@ -336,3 +341,67 @@ def _events_are_append_only(session: Session, _ctx, _instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, CaseEvent) and (obj in session.deleted or session.is_modified(obj)):
             raise RuntimeError("case events are append-only")
+
+
+# --- What the reports count, as it was at any moment ------------------------------------------------
+
+# The columns of a case the reports count (caseflow.reports.figures): each change of one of them
+# appends a CaseState, so that any figure can be computed as of a past moment.
+REPORTED_COLUMNS = ("program_id", "agency_id", "holder_id", "batch_id", "status", "cause", "viewed_on_portal",
+                    "birth_or_sex_mismatch")
+
+
+class CaseState(Base):
+    """A case's reported facts from ``valid_from`` on, until its next state: the history the
+    figures as of a past moment (month ends) are computed from. Written on every change of
+    REPORTED_COLUMNS, by the ORM (``_record_case_states``) and by ``kernel.open_cases``;
+    never changed afterwards."""
+
+    __tablename__ = "case_states"
+    __table_args__ = (
+        sa.Index("ix_case_states_case_valid_from", "case_id", "valid_from"),
+        # The errors by cause as of a moment: a few percent of the states, read from the index alone.
+        sa.Index("ix_case_states_errors", "program_id", "agency_id", "cause", "valid_from", "valid_to", "status",
+                 postgresql_where=sa.text(_ERRORS_WHERE), sqlite_where=sa.text(_ERRORS_WHERE)),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))
+    valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    # When the next state of the case began (None: in force now). As of a moment, a case's state is
+    # the one with valid_from ≤ moment < valid_to: one scan, no search for each case's latest.
+    valid_to: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    program_id: Mapped[int] = mapped_column(sa.ForeignKey("programs.id"))
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    holder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("inspection_batches.id"))
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, "case_state_status"))
+    cause: Mapped[Cause | None] = mapped_column(str_enum(Cause, "case_state_cause"))
+    viewed_on_portal: Mapped[ViewedOnPortal | None] = mapped_column(
+        str_enum(ViewedOnPortal, "case_state_viewed_on_portal"))
+    birth_or_sex_mismatch: Mapped[bool] = mapped_column(default=False)
+
+
+def case_state_row(case_id: int, values: dict, valid_from: dt.datetime) -> dict:
+    """The CaseState row of a case whose reported columns hold ``values`` (a Case's, or a bulk insert's row)."""
+    return {"case_id": case_id, "valid_from": valid_from,
+            **{column: values.get(column) for column in REPORTED_COLUMNS},
+            "birth_or_sex_mismatch": bool(values.get("birth_or_sex_mismatch"))}
+
+
+@event.listens_for(Session, "after_flush")
+def _record_case_states(session: Session, _ctx) -> None:
+    """A CaseState for every case inserted or with a reported column changed in this flush."""
+    rows = []
+    now = utcnow()
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, Case) or obj.id is None:
+            continue
+        state = sa.inspect(obj)
+        if obj in session.new or any(state.attrs[c].history.has_changes() for c in REPORTED_COLUMNS):
+            rows.append(case_state_row(obj.id, {c: getattr(obj, c) for c in REPORTED_COLUMNS}, now))
+    if rows:
+        connection = session.connection()
+        connection.execute(sa.update(CaseState).where(CaseState.case_id.in_([r["case_id"] for r in rows]),
+                                                      CaseState.valid_to.is_(None)).values(valid_to=now))
+        connection.execute(sa.insert(CaseState), rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -139,9 +141,18 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 
 def download(body: bytes, mimetype: str, filename: str, *, attachment: bool = True) -> Response:
-    """A file to save (or, ``attachment=False``, to show in the browser): an ASCII file name, never cached."""
+    """A file to save (or, ``attachment=False``, to show in the browser), never cached. A Japanese
+    file name (【青森県】2307 マイナンバー調査回答.xlsx) goes as RFC 6266 ``filename*``, with an ASCII
+    ``filename`` beside it for clients that read only that."""
     response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'{"attachment" if attachment else "inline"}; filename="{filename}"'
+    disposition = "attachment" if attachment else "inline"
+    if filename.isascii():
+        response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    else:
+        _stem, dot, suffix = filename.rpartition(".")
+        fallback = f"download.{suffix}" if dot and suffix.isascii() else "download"
+        response.headers["Content-Disposition"] = (f'{disposition}; filename="{fallback}"; '
+                                                   f"filename*=UTF-8''{quote(filename)}")
     response.headers["Cache-Control"] = "no-store"
     return response
 

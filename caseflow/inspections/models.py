@@ -51,6 +51,8 @@ class InspectionBatch(Base):
     problems: Mapped[list] = mapped_column(sa.JSON, default=list)
     error: Mapped[str | None] = mapped_column(sa.Text)
     job_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jobs.id"))
+    # The inspection obligation this batch answers (caseflow.surveys), when the survey gave one.
+    obligation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("inspection_obligations.id"), index=True)
 
     agency: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
     program: Mapped[Program] = relationship(lazy="joined", innerjoin=True)
@@ -70,3 +72,15 @@ class InspectionBatch(Base):
         """A/B/C as percentages of the records inspected."""
         total = self.records_inspected or 1
         return {g: 100 * getattr(self, f"count_{g.lower()}") / total for g in "ABC"}
+
+
+def counted_batches(moment: dt.datetime | None = None) -> sa.Select:
+    """The ids of the batches whose records the reports count: finished (by ``moment``), each
+    distinct extract once (its first inspection). Their records are a rate's denominator and the
+    errors among their cases its numerator; errors found otherwise are counted apart (the
+    reports' ``errors_separate``, the case list's ``found=separate``)."""
+    finished = [InspectionBatch.status == BatchStatus.DONE]
+    if moment is not None:
+        finished.append(InspectionBatch.finished_at <= moment)
+    return (sa.select(sa.func.min(InspectionBatch.id).label("id")).where(*finished)
+            .group_by(InspectionBatch.agency_id, InspectionBatch.program_id, InspectionBatch.records_sha256))

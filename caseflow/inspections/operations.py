@@ -23,6 +23,7 @@ from caseflow.inspections.models import BatchStatus, InspectionBatch
 from caseflow.matching.partitioned import FilesRefused, grade_files
 from caseflow.organizations.models import Organization, OrganizationKind, Program
 from caseflow.policy import Permission, require
+from caseflow.surveys.obligations import obligation_for_batch
 from caseflow.users.models import User
 
 Progress = Callable[[int, int, str], None]
@@ -70,6 +71,9 @@ def start_inspection(session: Session, actor: User | None, *, agency: Organizati
         status=BatchStatus.QUEUED, records_filename=records[0], registry_filename=registry[0],
         records_sha256="", registry_sha256="", problems=[],
     )
+    # The survey's obligation for this organisation and program, if its answers gave one (caseflow.surveys).
+    obligation = obligation_for_batch(session, agency.id, program.id)
+    batch.obligation_id = obligation.id if obligation is not None else None
     session.add(batch)
     session.flush()
     directory = batch_directory(instance_path, batch.id)

@@ -284,10 +284,7 @@ def render_letter(snapshot: dict, *, sample: bool = False) -> RenderedLetter:
     problems += checks.check_document(document)
     pdf = write_pdf(document)
     problems += checks.check_fonts_embedded(_reader(pdf))
-    pages = len(document.pages)
-    del document
-    gc.collect()
-    return RenderedLetter(pdf=pdf, pages=pages, problems=tuple(problems))
+    return RenderedLetter(pdf=pdf, pages=len(document.pages), problems=tuple(problems))
 
 
 def render_cover_sheet(summary: dict) -> bytes:

@@ -9,6 +9,9 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from caseflow import ROOT
+from caseflow.reports import published_cli
+
 
 @click.group("report")
 def report() -> None:
@@ -16,22 +19,35 @@ def report() -> None:
 
 
 @report.command("import-published")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path(), default=str(ROOT / "seed"))
 @click.option("--dataset", default="2023", show_default=True, help="公表値の区分")
 @with_appcontext
 def import_published_command(path: str, dataset: str) -> None:
-    """Load a published table (programs_2023_inspection.csv) as aggregate figures; all or nothing."""
+    """Load published figures; all or nothing.
+
+    PATH a directory (default: seed/): the per-program table (programs_2023_inspection.csv) and
+    the other tables beside it (published_2023_*.csv). PATH a file: the per-program table alone.
+    """
+    from pathlib import Path
+
     from caseflow.errors import DomainError
     from caseflow.extensions import db
     from caseflow.reports.published import import_published
+    from caseflow.reports.published_tables import import_published_dataset
 
     try:
-        count = import_published(db.session, path, dataset)
+        if Path(path).is_dir():
+            counts = import_published_dataset(db.session, path, dataset)
+        else:
+            counts = {"programs": import_published(db.session, path, dataset)}
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
-    click.echo(f"公表値（{dataset}）を{count}事務分取り込みました。")
+    click.echo(f"公表値（{dataset}）を{counts['programs']}事務分取り込みました。")
+    if len(counts) > 1:
+        click.echo(f"機関別 {counts['agencies']}行、注記の数字 {counts['notes']}件、点検支援ツールの判定 {counts['grades']}区分、"
+                   f"試行実施 {counts['trial']}区分も取り込みました。")
 
 
 @report.command("programs")
@@ -74,26 +90,63 @@ def programs_command(fmt: str, dataset: str | None, layout: str) -> None:
 
 
 @report.command("snapshot")
-@click.option("--month", default=None, help="対象の月（YYYY-MM）。既定: 今日が月末なら今月、それ以外は前月")
+@click.option("--month", default=None, help="対象の月（YYYY-MM）。既定: 前月（月末の時点の数字を確定します）")
 @with_appcontext
 def snapshot_command(month: str | None) -> None:
-    """Freeze the month-end figures (run from cron on the last day of the month, or after it)."""
+    """Freeze the figures as of a month's end (cron just after midnight on the 1st: the month before)."""
     import datetime as dt
 
     from caseflow.core.japanese import today_jst
     from caseflow.errors import DomainError
     from caseflow.extensions import db
-    from caseflow.reports.snapshots import month_end, parse_month, take_snapshot
+    from caseflow.reports.snapshots import parse_month, take_snapshot
 
-    today = today_jst()
     try:
-        if month:
-            period = parse_month(month)
-        else:
-            period = today if month_end(today) == today else today.replace(day=1) - dt.timedelta(days=1)
-        take_snapshot(db.session, None, period, today=today)
+        period = parse_month(month) if month else today_jst().replace(day=1) - dt.timedelta(days=1)
+        take_snapshot(db.session, None, period)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
     click.echo(f"{period.year}年{period.month}月末の集計を確定しました。")
+
+
+@report.command("estimate")
+@click.option("--dataset", type=click.Choice(["2023"]), default=None,
+              help="2023: 健康保険証の試行実施後の見込み（①2,779件・②約139万件）。省略すると案件から、事務ごとに")
+@with_appcontext
+def estimate_command(dataset: str | None) -> None:
+    """Print the expected remaining errors with their 95% interval and where the numbers come from."""
+    from caseflow.reports import estimate as model
+
+    def print_estimate(title: str, result: model.Estimate) -> None:
+        click.echo(title)
+        for x in result.lines:
+            click.echo(f"  {x.label}：未確認{x.unverified:,}件 × 推定した率{x.rate_text} = "
+                       f"{x.expected_text}（{x.interval_text}）")
+            click.echo(f"    根拠：{x.source}")
+            if x.conflict:
+                click.echo("    注意：確認結果が試行の率と大きく異なります。見込みは試行の率に引き寄せられています。")
+        click.echo(f"  合計：未確認{result.unverified:,}件 → {result.text}")
+
+    if dataset:
+        print_estimate("2023年 健康保険証の試行実施後に残った不一致（CaseFlowでの確認なし）", model.trial_2023())
+        click.echo(f"  公表された推計値：{model.TRIAL_PUBLISHED_2023}")
+        return
+
+    import sqlalchemy as sa
+
+    from caseflow.extensions import db
+    from caseflow.organizations.models import Program
+    from caseflow.reports import figures
+
+    grains = figures.live_grains(db.session, None)
+    result = figures.estimate(grains)
+    names = dict(db.session.execute(sa.select(Program.id, Program.name)).all())
+    for program in result.programs:
+        print_estimate(f"{names.get(program.program_id, program.program_id)}（この事務の確認結果で更新）",
+                       program.estimate)
+    print_estimate("全国（全事務の確認結果で更新。事務ごとの見込みの和とは一致しません）", result)
+
+
+published_cli.register(report)  # institutions, detail, agencies, notes, support-tool, trial

@@ -34,7 +34,7 @@ PDF_TEMPLATE = "reports/pdf/report.html"
 PDF_STYLESHEET = TEMPLATES / "reports" / "pdf" / "report.css"
 
 CSV_HEADER = ("事務", "所管府省庁", "点検機関数", "点検対象件数", "点検対象件数（表示）", "紐付け誤り件数", "割合",
-              "閲覧された件数", "解消した件数", "主な原因")
+              "閲覧された件数", "解消した件数", "主な原因", "点検以外で判明した紐付け誤り")
 DETAIL_HEADER = ("事務", "所管府省庁", "点検機関数", "点検対象件数", "紐付け誤り件数", "割合", "閲覧された件数",
                  "解消した件数", "主な原因")
 AGENCY_HEADER = ("点検機関", "点検対象件数", "紐付け誤り件数", "割合", "閲覧された件数", "解消した件数")
@@ -64,7 +64,7 @@ def programs_csv(lines: list[Line], total: Line) -> str:
         writer.writerow([safe_cell(value) for value in (
             line.label, line.ministry, "" if line.agencies is None else line.agencies, line.records,
             line.records_text, line.errors, "" if line.rate is None else str(line.rate), line.viewed,
-            line.resolved, line.cause,
+            line.resolved, line.cause, line.errors_separate,
         )])
     return out.getvalue()
 

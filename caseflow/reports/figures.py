@@ -7,15 +7,16 @@ see is decided here, by the access policy's ``report.view`` (``caseflow.policy``
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, fields
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from caseflow.cases.models import Case
-from caseflow.cases.vocabulary import OUTCOMES, Cause, ViewedOnPortal
-from caseflow.inspections.models import BatchStatus, InspectionBatch
+from caseflow.cases.models import Case, CaseState
+from caseflow.cases.vocabulary import OUTCOMES, CaseStatus, Cause, ViewedOnPortal
+from caseflow.inspections.models import InspectionBatch, counted_batches
 from caseflow.organizations.models import Organization, Program
 from caseflow.policy import Owned, Permission, clause, may, unrestricted
 from caseflow.reports.estimate import Estimate, expected_remaining
@@ -38,9 +39,11 @@ class Grain:
     count_b: int = 0
     count_c: int = 0
     cases: int = 0
-    errors: int = 0
+    errors: int = 0  # linkage errors among the cases of counted batches: the numerator of the rate
+    errors_separate: int = 0  # linkage errors found otherwise (by hand, a batch not counted): not in the rate
     viewed: int = 0
-    resolved: int = 0
+    resolved: int = 0  # 訂正済 and 通知済
+    notified: int = 0
     dismissed: int = 0
     unverified: int = 0
     unverified_birth_sex: int = 0
@@ -83,34 +86,73 @@ def _scope(user: User | None, agency_id, program_id) -> sa.ColumnElement[bool]:
     return sa.true() if user is None else clause(user, Permission.REPORT_VIEW, owner=agency_id, program=program_id)
 
 
-def live_grains(session: Session, user: User | None) -> list[Grain]:
-    """The figures per (program, agency) that ``user`` may see (None: all), from the cases and batches now."""
-    birth_sex = Case.birth_or_sex_mismatch.is_(True)
-    name_etc = Case.birth_or_sex_mismatch.is_(False)
-    case_rows = session.execute(
-        sa.select(
-            Case.program_id, Case.agency_id, sa.func.count(),
-            _count(_in(OUTCOMES["errors"])),
-            _count(sa.and_(_in(OUTCOMES["errors"]), Case.viewed_on_portal == ViewedOnPortal.YES)),
-            _count(_in(OUTCOMES["resolved"])),
-            _count(_in(OUTCOMES["dismissed"])),
-            _count(_in(OUTCOMES["unverified"])),
-            _count(sa.and_(_in(OUTCOMES["unverified"]), birth_sex)),
-            _count(sa.and_(_in(DECIDED), birth_sex)),
-            _count(sa.and_(_in(OUTCOMES["errors"]), birth_sex)),
-            _count(sa.and_(_in(DECIDED), name_etc)),
-            _count(sa.and_(_in(OUTCOMES["errors"]), name_etc)),
-        ).where(_scope(user, Case.agency_id, Case.program_id))
-        .group_by(Case.program_id, Case.agency_id)
-    ).all()
+def _states_as_of(moment: dt.datetime):
+    """Each case's reported facts as they were at ``moment``: the CaseState in force then
+    (valid_from ≤ moment < valid_to); a case opened afterwards is not there. Columns named as Case's."""
+    return (sa.select(CaseState).where(CaseState.valid_from <= moment,
+                                       sa.or_(CaseState.valid_to.is_(None), CaseState.valid_to > moment))
+            .subquery("cases_as_of"))
+
+
+def _source(moment: dt.datetime | None):
+    """The cases now (their table), or as of ``moment`` (their states then): a table and its
+    columns, named alike, which every figure below is defined on once."""
+    table = Case.__table__ if moment is None else _states_as_of(moment)
+    return table, table.c
+
+
+def _add(grain: Grain, status: CaseStatus, birth_sex: bool, viewed: ViewedOnPortal | None, n: int, *,
+         counted: bool) -> None:
+    """Count ``n`` cases of this status, kind of mismatch and viewing into ``grain``: what each
+    figure counts, written once. ``counted``: their batch is counted (counted_batches), so their
+    errors are the rate's; otherwise they are errors found apart."""
+    grain.cases += n
+    if status in OUTCOMES["errors"]:
+        if counted:
+            grain.errors += n
+        else:
+            grain.errors_separate += n
+        if viewed is ViewedOnPortal.YES:
+            grain.viewed += n
+        if birth_sex:
+            grain.confirmed_birth_sex += n
+        else:
+            grain.confirmed_name_etc += n
+    if status in OUTCOMES["resolved"]:
+        grain.resolved += n
+    if status is CaseStatus.NOTIFIED:
+        grain.notified += n
+    if status in OUTCOMES["dismissed"]:
+        grain.dismissed += n
+    if status in OUTCOMES["unverified"]:
+        grain.unverified += n
+        if birth_sex:
+            grain.unverified_birth_sex += n
+    if status in DECIDED:
+        if birth_sex:
+            grain.decided_birth_sex += n
+        else:
+            grain.decided_name_etc += n
+
+
+def live_grains(session: Session, user: User | None, moment: dt.datetime | None = None) -> list[Grain]:
+    """The figures per (program, agency) that ``user`` may see (None: all), from the cases and
+    batches now, or as they were at ``moment`` (a month end): the one definition of every figure.
+
+    The cases are counted by what the figures tell apart (batch, status, kind of mismatch, viewing)
+    in one grouping, and each group added by ``_add``. A rate's numerator is the errors among the
+    cases of the counted batches (counted_batches), whose records are its denominator.
+    """
+    table, src = _source(moment)
+    counted = set(session.scalars(counted_batches(moment)))
     grains: dict[tuple[int, int], Grain] = {}
-    for row in case_rows:
-        grains[(row[0], row[1])] = Grain(
-            program_id=row[0], agency_id=row[1], cases=row[2], errors=row[3], viewed=row[4], resolved=row[5],
-            dismissed=row[6], unverified=row[7], unverified_birth_sex=row[8], decided_birth_sex=row[9],
-            confirmed_birth_sex=row[10], decided_name_etc=row[11], confirmed_name_etc=row[12],
-        )
-    for row in _batch_rows(session, user):
+    keys = (src.program_id, src.agency_id, src.batch_id, src.status, src.birth_or_sex_mismatch, src.viewed_on_portal)
+    for program_id, agency_id, batch_id, status, birth_sex, viewed, n in session.execute(
+            sa.select(*keys, sa.func.count()).select_from(table)
+            .where(_scope(user, src.agency_id, src.program_id)).group_by(*keys)):
+        grain = grains.setdefault((program_id, agency_id), Grain(program_id, agency_id))
+        _add(grain, status, bool(birth_sex), viewed, n, counted=batch_id in counted)
+    for row in _batch_rows(session, user, moment):
         grain = grains.setdefault((row.program_id, row.agency_id), Grain(row.program_id, row.agency_id))
         grain.records, grain.batches = int(row.records), row.batches
         grain.count_a, grain.count_b, grain.count_c = int(row.a), int(row.b), int(row.c)
@@ -120,13 +162,8 @@ def live_grains(session: Session, user: User | None) -> list[Grain]:
     return sorted(grains.values(), key=lambda g: (g.program_id, g.agency_id))
 
 
-def _batch_rows(session: Session, user: User | None):
-    """Finished batches; the same extract inspected twice counts once (the first time)."""
-    first = (
-        sa.select(sa.func.min(InspectionBatch.id))
-        .where(InspectionBatch.status == BatchStatus.DONE)
-        .group_by(InspectionBatch.agency_id, InspectionBatch.program_id, InspectionBatch.records_sha256)
-    )
+def _batch_rows(session: Session, user: User | None, moment: dt.datetime | None):
+    """The counted batches' records and grades (counted_batches)."""
     return session.execute(
         sa.select(
             InspectionBatch.program_id, InspectionBatch.agency_id, sa.func.count().label("batches"),
@@ -134,21 +171,28 @@ def _batch_rows(session: Session, user: User | None):
             sa.func.sum(InspectionBatch.count_a).label("a"), sa.func.sum(InspectionBatch.count_b).label("b"),
             sa.func.sum(InspectionBatch.count_c).label("c"),
         )
-        .where(InspectionBatch.id.in_(first),
+        .where(InspectionBatch.id.in_(counted_batches(moment)),
                _scope(user, InspectionBatch.agency_id, InspectionBatch.program_id))
         .group_by(InspectionBatch.program_id, InspectionBatch.agency_id)
     ).all()
 
 
-def live_causes(session: Session, user: User | None) -> list[CauseCount]:
-    """Confirmed errors per (program, agency, cause) that ``user`` may see (None: all)."""
+def live_causes(session: Session, user: User | None, moment: dt.datetime | None = None) -> list[CauseCount]:
+    """Linkage errors (found by inspection or separately) per (program, agency, cause) that ``user``
+    may see (None: all), now or as of ``moment``."""
+    table, src = _source(moment)
     rows = session.execute(
-        sa.select(Case.program_id, Case.agency_id, Program.ministry_id, Case.cause, sa.func.count())
-        .join(Program, Program.id == Case.program_id)
-        .where(_in(OUTCOMES["errors"]), _scope(user, Case.agency_id, Case.program_id))
-        .group_by(Case.program_id, Case.agency_id, Program.ministry_id, Case.cause)
+        sa.select(src.program_id, src.agency_id, Program.ministry_id, src.cause, sa.func.count())
+        .select_from(table)
+        .join(Program, Program.id == src.program_id)
+        .where(src.status.in_(OUTCOMES["errors"]), _scope(user, src.agency_id, src.program_id))
+        .group_by(src.program_id, src.agency_id, Program.ministry_id, src.cause)
     ).all()
-    return [CauseCount(p, a, m, c.value if c else None, n) for p, a, m, c, n in rows]
+    return [CauseCount(p, a, m, _cause_value(c), n) for p, a, m, c, n in rows]
+
+
+def _cause_value(cause) -> str | None:
+    return cause.value if isinstance(cause, Cause) else cause
 
 
 def visible_grains(user: User, grains: list[Grain]) -> list[Grain]:
@@ -195,7 +239,8 @@ def program_lines(programs: list[Program], grains: list[Grain], causes: list[Cau
         lines.append(Line(
             label=program.name, ministry=program.ministry.name, program_id=program.id,
             agencies=sum(1 for g in rows if g.records or g.cases), records=sum(g.records for g in rows),
-            errors=sum(g.errors for g in rows), viewed=sum(g.viewed for g in rows),
+            errors=sum(g.errors for g in rows), errors_separate=sum(g.errors_separate for g in rows),
+            viewed=sum(g.viewed for g in rows),
             resolved=sum(g.resolved for g in rows), cause=cause_text.get(program.id, ""),
             extra=_extra(rows),
         ))
@@ -212,10 +257,10 @@ def agency_lines(session: Session, grains: list[Grain], program_id: int | None =
     lines = [
         Line(label=orgs[aid].name, agency_id=aid, program_id=program_id, agencies=1,
              records=sum(g.records for g in rows), errors=sum(g.errors for g in rows),
-             viewed=sum(g.viewed for g in rows), resolved=sum(g.resolved for g in rows), extra=_extra(rows))
+             errors_separate=sum(g.errors_separate for g in rows), viewed=sum(g.viewed for g in rows), resolved=sum(g.resolved for g in rows), extra=_extra(rows))
         for aid, rows in by_agency.items()
     ]
-    return sorted(lines, key=lambda x: (-x.errors, orgs[x.agency_id].code))
+    return sorted(lines, key=lambda x: (-x.errors_all, orgs[x.agency_id].code))
 
 
 def _extra(rows: list[Grain]) -> dict:
@@ -240,12 +285,10 @@ def cause_table(causes: list[CauseCount]) -> list[tuple[str, str, int]]:
 
 
 def estimate(grains: list[Grain]) -> Estimate:
-    """Expected remaining errors among the unverified cases of these grains."""
-    return expected_remaining(
-        unverified={"birth_sex": sum(g.unverified_birth_sex for g in grains),
-                    "name_etc": sum(g.unverified - g.unverified_birth_sex for g in grains)},
-        confirmed={"birth_sex": sum(g.confirmed_birth_sex for g in grains),
-                   "name_etc": sum(g.confirmed_name_etc for g in grains)},
-        decided={"birth_sex": sum(g.decided_birth_sex for g in grains),
-                 "name_etc": sum(g.decided_name_etc for g in grains)},
-    )
+    """Expected remaining errors among the unverified cases of these grains, with a 95% interval:
+    in total, every decision of a kind pooled, and per program (``Estimate.programs``), each
+    program's own decisions. The model and where its numbers come from: ``caseflow.reports.estimate``."""
+    from caseflow.reports.estimate import by_program, counts_by_kind
+
+    pooled = expected_remaining(**counts_by_kind(grains))
+    return Estimate(pooled.lines, pooled.low, pooled.high, by_program(grains))

@@ -56,3 +56,91 @@ class ReportSnapshot(Base):
     causes: Mapped[list] = mapped_column(sa.JSON)
 
     taken_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class PublishedAgencyFigure(Base):
+    """One agency's errors within a program, as a published report lists them (aggregate data).
+
+    ``count_published`` is False where the report names the agency without a count (the only
+    agency of its program: the count is the program's).
+    """
+
+    __tablename__ = "published_agency_figures"
+    __table_args__ = (sa.UniqueConstraint("dataset", "program_name", "agency_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset: Mapped[str] = mapped_column(sa.String(40), index=True)
+    position: Mapped[int]
+    program_name: Mapped[str] = mapped_column(sa.String(200))
+    agency_name: Mapped[str] = mapped_column(sa.String(200))
+    linkage_errors: Mapped[int]
+    count_published: Mapped[bool]
+    remark: Mapped[str | None] = mapped_column(sa.Text)  # CaseFlow's, not the report's (e.g. a misprint)
+    source_filename: Mapped[str] = mapped_column(sa.String(255))
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PublishedNote(Base):
+    """A figure of a published report outside its tables (a footnote, a sentence, a cell's note), with its text.
+
+    ``shown`` is the figure as printed (「約67万件」, 「3.6%」; empty for a note without one) and
+    ``text`` the sentence it is printed in, word for word.
+    """
+
+    __tablename__ = "published_notes"
+    __table_args__ = (sa.UniqueConstraint("dataset", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset: Mapped[str] = mapped_column(sa.String(40), index=True)
+    position: Mapped[int]
+    key: Mapped[str] = mapped_column(sa.String(80))
+    section: Mapped[str] = mapped_column(sa.String(40))  # caseflow.reports.published_tables.SECTIONS
+    placement: Mapped[str] = mapped_column(sa.String(20))  # body, footnote or cell
+    marker: Mapped[str | None] = mapped_column(sa.String(10))  # ※1
+    program_name: Mapped[str | None] = mapped_column(sa.String(200))
+    shown: Mapped[str | None] = mapped_column(sa.String(60))
+    text: Mapped[str] = mapped_column(sa.Text)
+    remark: Mapped[str | None] = mapped_column(sa.Text)  # CaseFlow's, not the report's
+    source_filename: Mapped[str] = mapped_column(sa.String(255))
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PublishedGrade(Base):
+    """One grade (A/B/C) of the support tool's results in a published report."""
+
+    __tablename__ = "published_grades"
+    __table_args__ = (sa.UniqueConstraint("dataset", "grade"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset: Mapped[str] = mapped_column(sa.String(40), index=True)
+    position: Mapped[int]
+    grade: Mapped[str] = mapped_column(sa.String(1))
+    label: Mapped[str] = mapped_column(sa.String(40))  # 確認不要
+    description: Mapped[str] = mapped_column(sa.String(200))  # 完全一致
+    records: Mapped[int] = mapped_column(sa.BigInteger)
+    approximate: Mapped[bool]  # printed with 約
+    share_percent: Mapped[int]
+    source_filename: Mapped[str] = mapped_column(sa.String(255))
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PublishedTrialLine(Base):
+    """One kind of mismatch in a published trial: its error rate and the mismatches left to check.
+
+    The rate is kept as printed (「3.6」, 「0.025」 percent): a text read as a Decimal, never a float.
+    """
+
+    __tablename__ = "published_trial_lines"
+    __table_args__ = (sa.UniqueConstraint("dataset", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset: Mapped[str] = mapped_column(sa.String(40), index=True)
+    position: Mapped[int]
+    mark: Mapped[str] = mapped_column(sa.String(4))  # ①
+    kind: Mapped[str] = mapped_column(sa.String(40))  # the kind of mismatch (caseflow.reports.estimate.KINDS)
+    label: Mapped[str] = mapped_column(sa.String(100))
+    error_rate_percent: Mapped[str] = mapped_column(sa.String(20))
+    remaining: Mapped[int] = mapped_column(sa.BigInteger)
+    remaining_approximate: Mapped[bool]
+    source_filename: Mapped[str] = mapped_column(sa.String(255))
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from caseflow.core.japanese import JST
+from caseflow.db import utcnow
 from caseflow.errors import DomainError, NotFound
 from caseflow.policy import Permission, require
 from caseflow.reports.figures import CauseCount, Grain, live_causes, live_grains
@@ -29,23 +31,31 @@ def parse_month(text: str) -> dt.date:
         raise DomainError(f"月は 2026-10 の形で指定してください（{text[:20]}）。") from None
 
 
-def take_snapshot(session: Session, actor: User | None, period: dt.date, *, today: dt.date) -> ReportSnapshot:
-    """Freeze today's national figures as the snapshot of the month ending ``period``.
+def month_end_moment(period: dt.date) -> dt.datetime:
+    """23:59:59 JST on the last day of ``period``'s month: the moment a month-end snapshot stands for."""
+    return dt.datetime.combine(month_end(period), dt.time(23, 59, 59, 999_999), JST)
 
-    A month has one snapshot, taken from its last day on; once taken it is never changed.
-    ``actor`` None is the server's command line.
+
+def take_snapshot(session: Session, actor: User | None, period: dt.date, *, now: dt.datetime | None = None
+                  ) -> ReportSnapshot:
+    """Freeze the national figures as they were at the end of the month of ``period``
+    (month_end_moment), whenever it is taken: a few days late, cases opened or decided since
+    do not count. A month not yet ended is refused; once taken a snapshot never changes.
+    ``actor`` None is the server's command line; ``now`` defaults to the clock.
     """
     if actor is not None:
         require(actor, Permission.REPORT_SNAPSHOT)
     period = month_end(period)
-    if today < period:
-        raise DomainError(f"{period.year}年{period.month}月の集計は月末（{period.day}日）から確定できます。")
+    moment = month_end_moment(period)
+    if (now or utcnow()) <= moment:
+        raise DomainError(f"{period.year}年{period.month}月の集計は、月末（{period.month}月{period.day}日）が"
+                          "終わってから確定できます。")
     if session.scalar(sa.select(ReportSnapshot.id).where(ReportSnapshot.period == period)) is not None:
         raise DomainError(f"{period.year}年{period.month}月の集計はすでに確定しています。", code="conflict")
     snapshot = ReportSnapshot(
         period=period, taken_by_id=actor.id if actor else None,
-        rows=[g.as_dict() for g in live_grains(session, None)],
-        causes=[c.as_dict() for c in live_causes(session, None)],
+        rows=[g.as_dict() for g in live_grains(session, None, moment)],
+        causes=[c.as_dict() for c in live_causes(session, None, moment)],
     )
     session.add(snapshot)
     session.flush()

@@ -20,8 +20,9 @@ class Line:
 
     label: str
     records: int
-    errors: int
-    viewed: int = 0
+    errors: int  # found by the inspection of these records: the rate is errors / records
+    viewed: int = 0  # viewed and resolved count every error, found by inspection or separately
+    errors_separate: int = 0  # found otherwise (opened by hand …), as the published footnotes count them
     resolved: int = 0
     agencies: int | None = None
     ministry: str = ""
@@ -54,8 +55,12 @@ class Line:
         return format_count(self.errors)
 
     @property
+    def errors_all(self) -> int:
+        return self.errors + self.errors_separate
+
+    @property
     def unresolved(self) -> int:
-        return self.errors - self.resolved
+        return self.errors_all - self.resolved
 
 
 def rate(errors: int, records: int) -> Decimal | None:
@@ -85,7 +90,7 @@ def total(lines: list[Line], label: str = "合計", *, agencies: int | None = No
     """The total line. Agencies are not summed (one agency inspects several programs): pass the count."""
     return Line(
         label=label, records=sum(x.records for x in lines), errors=sum(x.errors for x in lines),
-        viewed=sum(x.viewed for x in lines), resolved=sum(x.resolved for x in lines), agencies=agencies,
+        errors_separate=sum(x.errors_separate for x in lines), viewed=sum(x.viewed for x in lines), resolved=sum(x.resolved for x in lines), agencies=agencies,
         programs=sum(x.programs for x in lines), is_total=True,
     )
 
@@ -95,12 +100,12 @@ def published_layout(lines: list[Line]) -> list[Line]:
 
     「その他（12事務）」 gathers the programs in which no error was found.
     """
-    shown = [x for x in lines if x.errors]
-    quiet = [x for x in lines if not x.errors]
+    shown = [x for x in lines if x.errors_all]
+    quiet = [x for x in lines if not x.errors_all]
     if quiet:
         agencies = [x.agencies for x in quiet]
         shown.append(Line(
-            label=f"その他（{len(quiet)}事務）", records=sum(x.records for x in quiet), errors=0,
+            label=f"その他（{len(quiet)}事務）", records=sum(x.records for x in quiet), errors=0, errors_separate=0,
             viewed=sum(x.viewed for x in quiet), resolved=sum(x.resolved for x in quiet),
             agencies=None if None in agencies else sum(agencies), programs=len(quiet), is_group=True,
         ))

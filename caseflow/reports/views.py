@@ -16,7 +16,7 @@ from caseflow.core.views import XLSX_MIMETYPE, download
 from caseflow.extensions import db
 from caseflow.inspections.models import InspectionBatch
 from caseflow.policy import Permission, Scope, clause, may, scopes, unrestricted
-from caseflow.reports import figures, published, snapshots, tables
+from caseflow.reports import figures, published, published_tables, snapshots, tables
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -91,7 +91,8 @@ def _published_page(dataset: str):
         "reports/published.html", dataset=dataset, title=published.DATASETS[dataset],
         lines=tables.published_layout(lines) if _layout() == "published" else lines, layout=_layout(),
         total=tables.total(lines), all_lines=lines, imported_at=published.imported_at(db.session, dataset),
-        datasets=published.DATASETS,
+        datasets=published.DATASETS, report=published_tables.published_report(db.session, dataset),
+        sections=published_tables.SECTIONS, **published_tables.TEMPLATE_HELPERS,
     )
 
 
@@ -144,6 +145,33 @@ def _visible_batches() -> list[InspectionBatch]:
     ).all()
 
 
+@bp.route("/campaign")
+@login_required
+def campaign():
+    """点検の進捗: per program and agency, the obligation, its deadline and progress, and the figures."""
+    from caseflow.reports.campaign import campaign_rows
+
+    _check_reporter()
+    rows = campaign_rows(db.session, current_user)
+    return render_template("reports/campaign.html", rows=rows, scope=_scope_label(), today=today_jst(),
+                           overdue=sum(1 for r in rows if r.overdue))
+
+
+@bp.route("/campaign.<fmt>")
+@login_required
+def campaign_export(fmt: str):
+    from caseflow.reports.campaign import campaign_csv, campaign_rows, campaign_xlsx
+
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    _check_reporter()
+    rows = campaign_rows(db.session, current_user)
+    if fmt == "csv":
+        return download(("\ufeff" + campaign_csv(rows)).encode("utf-8"), "text/csv; charset=utf-8", "tenken_shinchoku.csv")
+    title = f"点検の進捗（{_scope_label()}）"
+    return download(campaign_xlsx(title, rows), XLSX_MIMETYPE, "tenken_shinchoku.xlsx")
+
+
 @bp.route("/snapshots", methods=["GET", "POST"])
 @login_required
 @action(back=lambda: url_for("reports.snapshot_list"))
@@ -153,7 +181,7 @@ def snapshot_list():
     may_take = may(current_user, Permission.REPORT_SNAPSHOT)
     if request.method == "POST":
         period = snapshots.parse_month(request.form.get("month", ""))
-        taken = snapshots.take_snapshot(db.session, current_user, period, today=today_jst())
+        taken = snapshots.take_snapshot(db.session, current_user, period)
         flash(f"{period.year}年{period.month}月末の集計を確定しました。", "success")
         return redirect(url_for("reports.snapshot", snapshot_id=taken.id))
     today = today_jst()

@@ -12,6 +12,7 @@ from caseflow.cases.vocabulary import LabelledEnum
 from caseflow.core.free_text import free_text
 from caseflow.db import Base, UTCDateTime, str_enum, utcnow
 from caseflow.organizations.models import Organization
+from caseflow.surveys.models import SurveyRespondent
 from caseflow.users.models import User
 
 
@@ -54,24 +55,31 @@ class InboxKind(LabelledEnum):
     CONFIRMED = "confirmed", "誤り確定"
     REFERRAL = "referral", "照会"
     ANSWER = "answer", "照会への回答"
+    SURVEY_REMINDER = "survey_reminder", "調査の回答の督促"
 
 
 class InboxItem(Base):
-    """Something an organisation must know about a case (shared at once: 組織横断体制)."""
+    """Something an organisation must know about a case (shared at once: 組織横断体制), or about a
+    survey it has not answered yet (a reminder: caseflow.surveys)."""
 
     __tablename__ = "inbox_items"
-    __table_args__ = (sa.Index("ix_inbox_items_unread", "organization_id", "read_at"),)
+    __table_args__ = (sa.Index("ix_inbox_items_unread", "organization_id", "read_at"),
+                      sa.CheckConstraint("(case_id IS NULL) <> (survey_respondent_id IS NULL)",
+                                         name="about_one_thing"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
-    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
+    survey_respondent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("survey_respondents.id", ondelete="CASCADE"))
     kind: Mapped[InboxKind] = mapped_column(str_enum(InboxKind, "inbox_kind"))
     message: Mapped[str] = free_text()
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     read_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
-    case: Mapped[Case] = relationship(lazy="joined", innerjoin=True)
+    case: Mapped[Case | None] = relationship(lazy="joined")
+    survey_respondent: Mapped[SurveyRespondent | None] = relationship(lazy="joined")
 
     def __repr__(self) -> str:
         return f"<InboxItem {self.id} {self.kind}>"

@@ -141,10 +141,18 @@ def _share_confirmed(case: Case, *, trigger: str, actor: User, **_) -> None:
         _deliver(session, organization, case, InboxKind.CONFIRMED, message)
 
 
+def _visible(actor: User, *, joined: bool = True) -> sa.ColumnElement[bool]:
+    """The organisation's items ``actor`` may see: about a case they may see, or about a survey
+    (``joined``: the statement joins the items' cases, outer)."""
+    case_visible = clause(actor, Permission.CASE_VIEW)
+    if not joined:
+        case_visible = InboxItem.case_id.in_(sa.select(Case.id).where(case_visible))
+    return sa.and_(clause(actor, Permission.INBOX_READ), sa.or_(InboxItem.case_id.is_(None), case_visible))
+
+
 def inbox(session: Session, actor: User, *, unread_only: bool = False, limit: int = 200) -> list[InboxItem]:
     """The actor's organisation's inbox, newest first (only cases the actor may see)."""
-    stmt = (sa.select(InboxItem).join(InboxItem.case)
-            .where(clause(actor, Permission.INBOX_READ), clause(actor, Permission.CASE_VIEW))
+    stmt = (sa.select(InboxItem).outerjoin(InboxItem.case).where(_visible(actor))
             .order_by(InboxItem.id.desc()).limit(limit))
     if unread_only:
         stmt = stmt.where(InboxItem.read_at.is_(None))
@@ -152,9 +160,8 @@ def inbox(session: Session, actor: User, *, unread_only: bool = False, limit: in
 
 
 def unread_count(session: Session, actor: User) -> int:
-    return session.scalar(sa.select(sa.func.count(InboxItem.id)).join(InboxItem.case)
-                          .where(clause(actor, Permission.INBOX_READ), InboxItem.read_at.is_(None),
-                                 clause(actor, Permission.CASE_VIEW))) or 0
+    return session.scalar(sa.select(sa.func.count(InboxItem.id)).outerjoin(InboxItem.case)
+                          .where(_visible(actor), InboxItem.read_at.is_(None))) or 0
 
 
 def mark_read(session: Session, actor: User, item_ids: list[int] | None = None) -> int:
@@ -163,9 +170,7 @@ def mark_read(session: Session, actor: User, item_ids: list[int] | None = None) 
     The same items as ``inbox`` shows: an item about a case the actor may not see stays unread
     for those who may.
     """
-    stmt = (sa.update(InboxItem).where(clause(actor, Permission.INBOX_READ), InboxItem.read_at.is_(None),
-                                       InboxItem.case_id.in_(sa.select(Case.id).where(
-                                           clause(actor, Permission.CASE_VIEW))))
+    stmt = (sa.update(InboxItem).where(_visible(actor, joined=False), InboxItem.read_at.is_(None))
             .values(read_at=utcnow(), read_by_id=actor.id))
     if item_ids is not None:
         stmt = stmt.where(InboxItem.id.in_(item_ids))

@@ -10,8 +10,6 @@ from contextlib import contextmanager
 import pytest
 from werkzeug.serving import make_server
 
-from caseflow.extensions import db
-from caseflow.seeding import load_demo
 from caseflow.users import totp
 from tests.backends import require_service
 from tests.conftest import TOTP_SECRET
@@ -34,10 +32,13 @@ def serve(app):
 
 
 @pytest.fixture
+def committed_app(demo_app):
+    """Every browser test works on the demo's data (a copy of its own)."""
+    return demo_app
+
+
+@pytest.fixture
 def live_server(committed_app):
-    with committed_app.app_context():
-        load_demo(db.session)
-        db.session.commit()
     with serve(committed_app) as url:
         yield url
 

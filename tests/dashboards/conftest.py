@@ -38,25 +38,25 @@ def world(make_org, make_user, make_case, agency, ministry, program, caseworker,
     db.session.flush()
     other_staff = (make_user(Role.CASEWORKER, org=other_agency, name="別市 職員"),
                    make_user(Role.SUPERVISOR, org=other_agency))
-    add_batch(agency, program, 10_000, 9_000, 700, 300, sha="a")
-    add_batch(other_agency, program, 2_000, 1_900, 80, 20, sha="b")
-    add_batch(agency, program2, 500, 490, 10, 0, sha="c")
+    a = add_batch(agency, program, 10_000, 9_000, 700, 300, sha="a").id
+    b = add_batch(other_agency, program, 2_000, 1_900, 80, 20, sha="b").id
+    c = add_batch(agency, program2, 500, 490, 10, 0, sha="c").id
 
     today = today_jst()
     mine = [
-        make_case(CaseStatus.VERIFYING),
-        make_case(CaseStatus.VERIFYING, due_date=today - dt.timedelta(days=3)),
-        make_case(CaseStatus.CONFIRMED),
-        make_case(CaseStatus.CORRECTED),
-        make_case(CaseStatus.FALSE),
-        make_case(CaseStatus.CONFIRMED, pending_correction=True),
+        make_case(CaseStatus.VERIFYING, batch_id=a),
+        make_case(CaseStatus.VERIFYING, due_date=today - dt.timedelta(days=3), batch_id=a),
+        make_case(CaseStatus.CONFIRMED, batch_id=a),
+        make_case(CaseStatus.CORRECTED, batch_id=a),
+        make_case(CaseStatus.FALSE, batch_id=a),
+        make_case(CaseStatus.CONFIRMED, pending_correction=True, batch_id=a),
     ]
     mine[2].viewed_on_portal = ViewedOnPortal.YES
     mine[2].cause = Cause.TWO_FACT_QUERY
-    free = [make_case(), make_case()]
-    in_program2 = make_case(CaseStatus.CONFIRMED, program_=program2)
-    in_b = [make_case(CaseStatus.NOTIFIED, agency_=other_agency, staff=other_staff),
-            make_case(agency_=other_agency, staff=other_staff)]
+    free = [make_case(batch_id=a), make_case(batch_id=a)]
+    in_program2 = make_case(CaseStatus.CONFIRMED, program_=program2, batch_id=c)
+    in_b = [make_case(CaseStatus.NOTIFIED, agency_=other_agency, staff=other_staff, batch_id=b),
+            make_case(agency_=other_agency, staff=other_staff, batch_id=b)]
     db.session.flush()
     return SimpleNamespace(
         agency=agency, other_agency=other_agency, ministry=ministry, other_ministry=other_ministry,

@@ -152,13 +152,13 @@ def test_ministry_officer_sees_its_programs_with_links(client, world):
     # agencies, records, errors, rate, viewed, resolved, unverified
     assert program_row[1:] == ["2", "12,000件", "4件", "0.033%", "1件", "2件", "5件"]
     p = world.program.id
-    assert f'href="/cases/?program={p}&amp;outcome=errors"' in page
+    assert f'href="/cases/?program={p}&amp;outcome=errors&amp;found=inspection"' in page
     assert f'href="/cases/?program={p}&amp;outcome=errors&amp;viewed=yes"' in page
     assert f'href="/reports/programs/{p}"' in page
     agencies = table(page, f"program-{p}-agencies")
     assert [r[0] for r in agencies[1:]] == [world.agency.name, "別市"]  # most errors first
     assert [r[2] for r in agencies[1:]] == ["3件", "1件"]
-    assert f'href="/cases/?program={p}&amp;agency={world.other_agency.id}&amp;outcome=errors"' in page
+    assert f'href="/cases/?program={p}&amp;agency={world.other_agency.id}&amp;outcome=errors&amp;found=inspection"' in page
     svg = chart(page, f"chart-program-{p}-agencies")
     assert 'role="img"' in svg and f"{world.agency.name}：3件" in svg
 
@@ -186,7 +186,8 @@ def test_a_ministry_program_with_nothing_inspected_shows_as_zero(client, world, 
 def test_digital_agency_officer_sees_national_totals(client, world):
     page = page_of(client, world.digital)
     assert figure(page, "total-records") == ("12,500件", None)
-    assert figure(page, "total-errors") == ("5件", "/cases/?outcome=errors")
+    assert figure(page, "total-errors") == ("5件", "/cases/?outcome=errors&found=inspection")
+    assert figure(page, "total-errors-separate") == ("0件", None)
     assert figure(page, "total-rate") == ("0.040%", None)
     assert figure(page, "total-viewed") == ("1件", "/cases/?outcome=errors&viewed=yes")
     assert figure(page, "total-resolved") == ("2件", "/cases/?outcome=resolved")
@@ -226,8 +227,8 @@ def test_a_program_name_is_escaped_in_charts_and_tables(client, world, ministry,
     evil = Program(name='<script>alert("x")</script>', ministry_id=ministry.id)
     db.session.add(evil)
     db.session.flush()
-    add_batch(world.agency, evil, 100, 90, 6, 4, sha="e")
-    make_case(CaseStatus.CONFIRMED, program_=evil)
+    batch = add_batch(world.agency, evil, 100, 90, 6, 4, sha="e")
+    make_case(CaseStatus.CONFIRMED, program_=evil, batch_id=batch.id)
     for user, chart_id, table_id in ((world.ministry_officer, "chart-ministry-programs", "ministry-programs"),
                                      (world.digital, "chart-grades", "grades")):
         page = page_of(client, user)

@@ -6,12 +6,18 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 
+from caseflow.cases.models import CaseState
 from caseflow.cases.vocabulary import CaseStatus, Cause, FieldVerdict, ViewedOnPortal
 from caseflow.extensions import db
 from caseflow.inspections.models import BatchStatus, InspectionBatch
 from caseflow.organizations.models import OrganizationKind, Program
 from caseflow.users.models import Role
+
+# Fixtures of other areas the reports use: the survey's world (obligations) and API tokens.
+from tests.api.conftest import make_token  # noqa: F401
+from tests.surveys.conftest import survey_world  # noqa: F401
 
 BIRTH_MISMATCH = {"name": FieldVerdict.MATCH.value, "kana": FieldVerdict.MATCH.value,
                   "birth_date": FieldVerdict.MISMATCH.value, "sex": FieldVerdict.MATCH.value,
@@ -47,21 +53,21 @@ def reports_world(make_org, make_user, make_case, agency, ministry, program, cas
     db.session.add(program2)
     db.session.flush()
     other_staff = (make_user(Role.CASEWORKER, org=other_agency), make_user(Role.SUPERVISOR, org=other_agency))
-    add_batch(agency, program, 10_000, 9_000, 700, 300, sha="a")
+    batch_a = add_batch(agency, program, 10_000, 9_000, 700, 300, sha="a")
     add_batch(agency, program, 10_000, 9_000, 700, 300, sha="a")  # the same extract again
     add_batch(agency, program, 5_000, 0, 0, 0, sha="b", status=BatchStatus.REFUSED)
-    add_batch(other_agency, program, 2_000_000, 1_990_000, 9_000, 1_000, sha="c")
-    add_batch(agency, program2, 500, 490, 10, 0, sha="d")
+    batch_c = add_batch(other_agency, program, 2_000_000, 1_990_000, 9_000, 1_000, sha="c")
+    batch_d = add_batch(agency, program2, 500, 490, 10, 0, sha="d")
 
-    viewed = make_case(CaseStatus.CONFIRMED, field_verdicts=BIRTH_MISMATCH)
+    viewed = make_case(CaseStatus.CONFIRMED, field_verdicts=BIRTH_MISMATCH, batch_id=batch_a.id)
     viewed.viewed_on_portal = ViewedOnPortal.YES
     viewed.cause = Cause.TWO_FACT_QUERY
-    corrected = make_case(CaseStatus.CORRECTED, field_verdicts=NAME_MISMATCH)
-    dismissed = make_case(CaseStatus.FALSE, field_verdicts=NAME_MISMATCH)
-    unverified = [make_case(CaseStatus.DETECTED, field_verdicts=BIRTH_MISMATCH),
-                  make_case(CaseStatus.VERIFYING, field_verdicts=NAME_MISMATCH)]
-    other = make_case(CaseStatus.NOTIFIED, agency_=other_agency, staff=other_staff)
-    in_program2 = make_case(CaseStatus.CONFIRMED, program_=program2)
+    corrected = make_case(CaseStatus.CORRECTED, field_verdicts=NAME_MISMATCH, batch_id=batch_a.id)
+    dismissed = make_case(CaseStatus.FALSE, field_verdicts=NAME_MISMATCH, batch_id=batch_a.id)
+    unverified = [make_case(CaseStatus.DETECTED, field_verdicts=BIRTH_MISMATCH, batch_id=batch_a.id),
+                  make_case(CaseStatus.VERIFYING, field_verdicts=NAME_MISMATCH, batch_id=batch_a.id)]
+    other = make_case(CaseStatus.NOTIFIED, agency_=other_agency, staff=other_staff, batch_id=batch_c.id)
+    in_program2 = make_case(CaseStatus.CONFIRMED, program_=program2, batch_id=batch_d.id)
     db.session.flush()
     return SimpleNamespace(
         agency=agency, other_agency=other_agency, ministry=ministry, other_ministry=other_ministry,
@@ -73,3 +79,20 @@ def reports_world(make_org, make_user, make_case, agency, ministry, program, cas
         digital=make_user(Role.DIGITAL_AGENCY_OFFICER, org=digital),
         admin=make_user(Role.ADMINISTRATOR),
     )
+
+
+def happened_at(when: dt.datetime, *, since: int = 0) -> int:
+    """As if what the cases did (their states after id ``since``) and the batches that finished had
+    happened at ``when``: the reports' history placed in time. Returns the last state's id, for ``since``."""
+    db.session.flush()
+    db.session.execute(sa.update(CaseState).where(CaseState.id > since).values(valid_from=when))
+    # each state lasts until the next one of its case begins, wherever it was moved to
+    states, following = CaseState.__table__, CaseState.__table__.alias("following")
+    next_start = (sa.select(following.c.valid_from).where(following.c.case_id == states.c.case_id,
+                                                          following.c.id > states.c.id)
+                  .order_by(following.c.id).limit(1).scalar_subquery())
+    db.session.execute(states.update().where(states.c.valid_to.is_not(None)).values(valid_to=next_start))
+    if not since:
+        db.session.execute(sa.update(InspectionBatch).where(InspectionBatch.finished_at.is_not(None))
+                           .values(finished_at=when))
+    return db.session.scalar(sa.select(sa.func.max(CaseState.id))) or 0

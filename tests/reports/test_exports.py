@@ -127,9 +127,9 @@ def test_the_csv_has_raw_numbers_display_texts_and_rates(lines):
     assert not text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["事務", "所管府省庁", "点検機関数", "点検対象件数", "点検対象件数（表示）", "紐付け誤り件数", "割合",
-                       "閲覧された件数", "解消した件数", "主な原因"]
+                       "閲覧された件数", "解消した件数", "主な原因", "点検以外で判明した紐付け誤り"]
     assert rows[1] == ["健康保険証情報", "厚生労働省", "1313", "15713895", "1,571万件", "1142", "0.007", "9", "1142",
-                       "マイナンバーの紐付け方の誤り"]
+                       "マイナンバーの紐付け方の誤り", "0"]
     handbook = next(r for r in rows if r[0] == "障害者手帳情報")
     assert handbook[3:7] == ["4798087", "480万件", "5689", "0.119"]
     assert rows[-1][:7] == ["合計", "", "", "82076482", "8,208万件", "8395", "0.010"]

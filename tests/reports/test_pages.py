@@ -9,6 +9,7 @@ from pathlib import Path
 from caseflow.extensions import db
 from caseflow.reports.published import import_published
 from tests.conftest import login
+from tests.reports.conftest import happened_at
 
 SEED = str(Path(__file__).resolve().parents[2] / "seed" / "programs_2023_inspection.csv")
 
@@ -32,7 +33,7 @@ def test_every_figure_opens_the_cases_behind_it(reports_world, client):
     assert links, "no figure links to cases"
     for url, text in links.items():
         assert _count_on_list(client, url) == int(text.rstrip("件").replace(",", "")), url
-    errors = f"/cases/?program={w.program.id}&outcome=errors"
+    errors = f"/cases/?program={w.program.id}&outcome=errors&found=inspection"
     assert links[errors] == "3件"
 
 
@@ -50,8 +51,8 @@ def test_the_agencies_behind_a_programs_errors(reports_world, client):
     page = client.get(f"/reports/programs/{w.program.id}").get_data(as_text=True)
     assert "紐付け誤りのあった機関：2機関" in page
     links = _links(page)
-    assert links[f"/cases/?program={w.program.id}&agency={w.agency.id}&outcome=errors"] == "2件"
-    assert links[f"/cases/?program={w.program.id}&agency={w.other_agency.id}&outcome=errors"] == "1件"
+    assert links[f"/cases/?program={w.program.id}&agency={w.agency.id}&outcome=errors&found=inspection"] == "2件"
+    assert links[f"/cases/?program={w.program.id}&agency={w.other_agency.id}&outcome=errors&found=inspection"] == "1件"
     listed = client.get(f"/cases/?program={w.program.id}&agency={w.agency.id}&outcome=errors").get_data(as_text=True)
     assert "集計から：紐付け実施機関：" in listed and "紐付け誤り" in listed
 
@@ -99,7 +100,8 @@ def test_exports_download_the_viewers_table(reports_world, client):
     from caseflow.reports.snapshots import take_snapshot
 
     w = reports_world
-    snapshot = take_snapshot(db.session, None, dt.date(2026, 10, 31), today=dt.date(2026, 11, 1))
+    happened_at(dt.datetime(2026, 10, 15, tzinfo=dt.UTC))
+    snapshot = take_snapshot(db.session, None, dt.date(2026, 10, 31))
     login(client, w.other_caseworker)
     response = client.get("/reports/export.csv")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"

@@ -129,10 +129,9 @@ def test_a_disposed_case_offers_no_number_and_no_letter_copy(client, make_case, 
     assert "山田　太郎" not in page
 
 
-def test_purge_from_the_command_line_on_the_demo(committed_app, backend, tmp_path):
-    runner = committed_app.test_cli_runner()
-    assert runner.invoke(main, ["seed", "demo"]).exit_code == 0
-    with committed_app.app_context():
+def test_purge_from_the_command_line_on_the_demo(demo_app, backend, tmp_path):
+    runner = demo_app.test_cli_runner()
+    with demo_app.app_context():
         notified = db.session.scalars(sa.select(Case).where(Case.status == CaseStatus.NOTIFIED)
                                       .order_by(Case.id)).all()
         assert notified
@@ -144,8 +143,8 @@ def test_purge_from_the_command_line_on_the_demo(committed_app, backend, tmp_pat
         aomori = db.session.scalars(sa.select(Organization).where(Organization.code == "022012")).one()
         # A print run holding the demo's issued letters, its files in the instance folder.
         run = letters.create_print_run(db.session, None, organization=aomori)
-        letters.build_print_run(db.session, run, instance_path=committed_app.instance_path)
-        run_id, run_folder = run.id, letters.print_run_directory(committed_app.instance_path, run.id)
+        letters.build_print_run(db.session, run, instance_path=demo_app.instance_path)
+        run_id, run_folder = run.id, letters.print_run_directory(demo_app.instance_path, run.id)
         letter_ids = set(db.session.scalars(sa.select(Letter.id).where(Letter.case_id.in_([c.id for c in notified]))))
         closed_ids = set(db.session.scalars(sa.select(Case.id).where(
             Case.status.in_([CaseStatus.NOTIFIED, CaseStatus.FALSE]))))
@@ -159,21 +158,21 @@ def test_purge_from_the_command_line_on_the_demo(committed_app, backend, tmp_pat
         db.session.commit()
         assert run_folder.exists() and letter_ids
     table_before = runner.invoke(main, ["report", "programs", "--format", "csv"]).output
-    blob = _database_bytes(committed_app)
+    blob = _database_bytes(demo_app)
     assert _contains(blob, MARK_NAME) and _contains(blob, MARK_ADDRESS)  # the check can fail
 
     when = (today_jst() + dt.timedelta(days=6 * 366)).isoformat()
     dry = runner.invoke(main, ["retention", "purge", "--dry-run", "--date", when])
     assert dry.exit_code == 0, dry.output
     assert f"対象の案件は合計 {len(closed_ids):,}件" in dry.output and "何も削除していません" in dry.output
-    with committed_app.app_context():
+    with demo_app.app_context():
         assert db.session.get(Case, marked_id).record_name == MARK_NAME
 
     done = runner.invoke(main, ["retention", "purge", "--date", when])
     assert done.exit_code == 0, done.output
     assert f"廃棄した案件は合計 {len(closed_ids):,}件" in done.output
 
-    with committed_app.app_context():
+    with demo_app.app_context():
         for case in db.session.scalars(sa.select(Case).where(Case.id.in_(closed_ids))):
             assert case.facts_disposed_at is not None and case.record_name is None and case.registered_number is None
         assert dict(db.session.execute(sa.select(Case.id, Case.record_name).where(
@@ -192,7 +191,7 @@ def test_purge_from_the_command_line_on_the_demo(committed_app, backend, tmp_pat
     assert not run_folder.exists()
     assert runner.invoke(main, ["report", "programs", "--format", "csv"]).output == table_before
 
-    blob = _database_bytes(committed_app)
+    blob = _database_bytes(demo_app)
     assert not _contains(blob, MARK_NAME) and not _contains(blob, MARK_ADDRESS)
 
     out = tmp_path / "disposals.csv"

@@ -24,6 +24,9 @@ from caseflow.reports.figures import Grain, live_grains
 from caseflow.surveys import obligations
 from caseflow.users.models import User
 
+# The figures of a row, by name and as the pages head them.
+FIGURES = (("records", "点検対象件数"), ("open_cases", "未完了の案件"), ("confirmed", "誤り確定"), ("corrected", "訂正済"),
+           ("notified", "通知済"), ("viewed", "閲覧あり"), ("errors_separate", "点検以外で判明"))
 COLUMNS = ("事務", "所管府省庁", "機関コード", "紐付け実施機関", "点検義務", "期限", "状況", "点検対象件数", "未完了の案件",
            "誤り確定", "訂正済", "通知済", "閲覧あり", "点検以外で判明", "終了の報告", "期限超過")
 
@@ -38,6 +41,22 @@ class CampaignRow:
     @property
     def obligation(self):
         return self.state.obligation if self.state else None
+
+    @property
+    def records(self) -> int:
+        return self.grain.records
+
+    @property
+    def notified(self) -> int:
+        return self.grain.notified
+
+    @property
+    def viewed(self) -> int:
+        return self.grain.viewed
+
+    @property
+    def errors_separate(self) -> int:
+        return self.grain.errors_separate
 
     @property
     def open_cases(self) -> int:
@@ -86,6 +105,44 @@ def campaign_rows(session: Session, user: User | None, *, today: dt.date | None 
     rows = [CampaignRow(programs[p], agencies[a], grains.get((p, a)) or Grain(p, a), states.get((p, a)))
             for p, a in keys]
     return sorted(rows, key=lambda r: (not r.overdue, r.program.id, r.agency.code))
+
+
+@dataclass(frozen=True)
+class ProgramProgress:
+    """One program's line of the campaign: its agencies' rows summed, and how many must inspect,
+    have reported their end, or are late."""
+
+    program: Program
+    rows: tuple[CampaignRow, ...]
+
+    @property
+    def obligated(self) -> int:
+        return sum(1 for r in self.rows if r.obligation is not None and r.obligation.required)
+
+    @property
+    def signed_off(self) -> int:
+        return sum(1 for r in self.rows if r.obligation is not None and r.obligation.signed_off_at is not None)
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for r in self.rows if r.overdue)
+
+    @property
+    def inspecting(self) -> int:
+        return sum(1 for r in self.rows if r.grain.records)
+
+    def figure(self, name: str) -> int:
+        """One of CampaignRow's figures (FIGURES), summed over the program's agencies."""
+        return sum(getattr(r, name) for r in self.rows)
+
+
+def by_program(rows: list[CampaignRow]) -> list[ProgramProgress]:
+    """The campaign per program (the rows grouped), the programs with agencies late first."""
+    grouped: dict[int, list[CampaignRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.program.id, []).append(row)
+    lines = [ProgramProgress(group[0].program, tuple(group)) for group in grouped.values()]
+    return sorted(lines, key=lambda p: (-p.overdue, p.program.id))
 
 
 def campaign_csv(rows: list[CampaignRow]) -> str:

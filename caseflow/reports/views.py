@@ -149,11 +149,18 @@ def _visible_batches() -> list[InspectionBatch]:
 @login_required
 def campaign():
     """点検の進捗: per program and agency, the obligation, its deadline and progress, and the figures."""
-    from caseflow.reports.campaign import campaign_rows
+    from caseflow.reports.campaign import FIGURES, by_program, campaign_rows
 
     _check_reporter()
     rows = campaign_rows(db.session, current_user)
-    return render_template("reports/campaign.html", rows=rows, scope=_scope_label(), today=today_jst(),
+    programs = by_program(rows)
+    chosen = parse_id(request.args.get("program", ""))
+    program = next((p for p in programs if p.program.id == chosen), None)
+    if request.args.get("program") and program is None:
+        abort(404)
+    return render_template("reports/campaign.html", programs=programs, program=program,
+                           rows=list(program.rows) if program else [], figures=FIGURES, scope=_scope_label(),
+                           today=today_jst(),
                            overdue=sum(1 for r in rows if r.overdue))
 
 

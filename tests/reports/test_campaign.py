@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import openpyxl
 import sqlalchemy as sa
@@ -47,8 +48,14 @@ def test_the_ministry_sees_the_obligated_agency_late_with_its_figures(survey_wor
     login(client, w.users["ministry"])
     page = client.get("/reports/campaign").get_data(as_text=True)
     assert "期限を過ぎて終了の報告がない機関：1件" in page
+    assert f'data-program="{w.program.id}" class="row--overdue"' in page
+    # the program's line: 1 agency must inspect, 0 reported, 1 late, 1 inspected, 1,200 records …
+    line = page.split(f'data-program="{w.program.id}"')[1].split("</tr>")[0]
+    assert re.findall(r'class="num">(?:<span[^>]*>)?([0-9,]+)', line)[:6] == ["1", "0", "1", "1", "1,200", "1"]
+    page = client.get(f"/reports/campaign?program={w.program.id}").get_data(as_text=True)
     assert f'data-agency="{w.aomori.code}" class="row--overdue"' in page
     assert w.hirosaki.name not in page  # 点検不要, and nothing inspected
+    assert client.get("/reports/campaign?program=999999").status_code == 404
     rows = list(csv.reader(io.StringIO(client.get("/reports/campaign.csv").get_data().decode("utf-8-sig"))))
     header, [aomori] = rows[0], rows[1:]
     row = dict(zip(header, aomori, strict=True))
@@ -64,7 +71,8 @@ def test_another_ministry_and_the_agency_itself_see_their_own_part(survey_world,
     _world(w)
     login(client, w.users["other_ministry"])
     page = client.get("/reports/campaign").get_data(as_text=True)
-    assert w.aomori.name not in page and "まだありません" in page
+    assert w.program.name not in page and "まだありません" in page
+    assert client.get(f"/reports/campaign?program={w.program.id}").status_code == 404
     client = client.application.test_client()
     login(client, w.users["hirosaki"])
     assert w.aomori.name not in client.get("/reports/campaign").get_data(as_text=True)

@@ -35,6 +35,11 @@ def create_app(config: dict | None = None) -> Flask:
     for key, value in login_settings(os.environ).items():
         app.config.setdefault(key, value)
 
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -31,6 +31,22 @@ def main() -> None:
 main.add_command(worker)
 
 
+@main.command("serve")
+@click.option("--bind", default=None, help="待ち受けるアドレス（既定: CASEFLOW_BIND または 127.0.0.1:8000）")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="プロセス数（既定: コア数、2以上）")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="プロセスごとのスレッド数（既定: 4）")
+def serve(bind: str | None, workers: int | None, threads: int | None) -> None:
+    """本番用のWebサーバー（gunicorn）を起動します。SIGHUP で無停止の再読み込み、SIGTERM で停止します。"""
+    import os
+
+    from caseflow.serving.server import run, sizing
+
+    size = sizing(workers=workers, threads=threads)
+    address = bind or os.environ.get("CASEFLOW_BIND") or "127.0.0.1:8000"
+    click.echo(f"CaseFlow を {address} で起動します（{size.workers}プロセス × {size.threads}スレッド）。")
+    run(address, size)
+
+
 @main.group()
 def db() -> None:
     """データベースの移行（Alembic）。"""

@@ -39,6 +39,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # How many years a closed case keeps its people's facts, when its program sets no period
         # (caseflow.retention; `caseflow retention purge` deletes them afterwards).
         "RETENTION_YEARS": int(env.get("CASEFLOW_RETENTION_YEARS", "5")),
+        # How many reverse proxies stand before the app (deploy/nginx): their X-Forwarded-For,
+        # -Proto and -Host are then trusted (werkzeug's ProxyFix); 0 trusts none.
+        "PROXY_FIX": int(env.get("CASEFLOW_PROXY_FIX", "0")),
         # argon2id cost; tests lower it through create_app(config=...).
         "PASSWORD_HASH_TIME_COST": int(env.get("CASEFLOW_PASSWORD_TIME_COST", "3")),
         "PASSWORD_HASH_MEMORY_COST": int(env.get("CASEFLOW_PASSWORD_MEMORY_COST", "65536")),

@@ -36,8 +36,9 @@ PDF_STYLESHEET = TEMPLATES / "reports" / "pdf" / "report.css"
 CSV_HEADER = ("事務", "所管府省庁", "点検機関数", "点検対象件数", "点検対象件数（表示）", "紐付け誤り件数", "割合",
               "閲覧された件数", "解消した件数", "主な原因", "点検以外で判明した紐付け誤り")
 DETAIL_HEADER = ("事務", "所管府省庁", "点検機関数", "点検対象件数", "紐付け誤り件数", "割合", "閲覧された件数",
-                 "解消した件数", "主な原因")
-AGENCY_HEADER = ("点検機関", "点検対象件数", "紐付け誤り件数", "割合", "閲覧された件数", "解消した件数")
+                 "解消した件数", "主な原因", "点検以外で判明した紐付け誤り")
+AGENCY_HEADER = ("点検機関", "点検対象件数", "紐付け誤り件数", "割合", "閲覧された件数", "解消した件数",
+                 "点検以外で判明した紐付け誤り")
 
 # Excel: at most 31 characters in a sheet name, and none of these.
 _SHEET_NAME_MAX = 31
@@ -176,12 +177,14 @@ def _detail_sheet(workbook, formats: _Formats, title: str, subtitle: str, lines:
         sheet.write_number(row, 6, line.viewed, fmt["int"])
         sheet.write_number(row, 7, line.resolved, fmt["int"])
         sheet.write_string(row, 8, line.cause, fmt["text"])
+        sheet.write_number(row, 9, line.errors_separate, fmt["int"])
     sheet.set_column(0, 0, _width([x.label for x in lines], minimum=20, maximum=50))
     sheet.set_column(1, 1, _width([x.ministry for x in lines], minimum=12, maximum=24))
     sheet.set_column(2, 2, 10)
     sheet.set_column(3, 3, 14)
     sheet.set_column(4, 7, 12)
     sheet.set_column(8, 8, _width([x.cause for x in lines], minimum=20, maximum=60))
+    sheet.set_column(9, 9, 16)
     body = [x for x in lines if not x.is_total]
     if body:
         sheet.autofilter(top, 0, top + len(body), len(DETAIL_HEADER) - 1)
@@ -205,8 +208,9 @@ def _agency_sheet(workbook, formats: _Formats, name: str, program: str, lines: l
         _write_number_or_blank(sheet, row, 3, _rate_fraction(line), fmt["pct"])
         sheet.write_number(row, 4, line.viewed, fmt["int"])
         sheet.write_number(row, 5, line.resolved, fmt["int"])
+        sheet.write_number(row, 6, line.errors_separate, fmt["int"])
     sheet.set_column(0, 0, _width([x.label for x in rows], minimum=20, maximum=50))
-    sheet.set_column(1, 5, 14)
+    sheet.set_column(1, 6, 14)
     sheet.freeze_panes(top + 1, 1)
     _page_setup(sheet, (top, top))
 

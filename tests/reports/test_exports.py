@@ -85,7 +85,7 @@ def test_the_detail_sheet_holds_raw_numbers(workbook, lines):
     health = rows["健康保険証情報"]
     assert health[:5] == ("健康保険証情報", "厚生労働省", 1313, 15_713_895, 1_142)
     assert health[5] == pytest.approx(1_142 / 15_713_895)
-    assert health[6:] == (9, 1_142, "マイナンバーの紐付け方の誤り")
+    assert health[6:] == (9, 1_142, "マイナンバーの紐付け方の誤り", 0)
     grand = rows["合計"]
     assert grand[3] == 82_076_482 and grand[4] == 8_395
     assert grand[6] == sum(x.viewed for x in lines) and grand[7] == sum(x.resolved for x in lines)

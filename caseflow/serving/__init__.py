@@ -1,0 +1,1 @@
+"""Serving CaseFlow in production: gunicorn behind a reverse proxy (`caseflow serve`, deploy/)."""

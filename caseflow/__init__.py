@@ -95,4 +95,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_template_global(app)
     register_free_text_notice(app)
+    from caseflow.core.views import register_health_check
+    from caseflow.jobs.queue import queue_reachable
+
+    register_health_check(app, "queue", lambda app: "ok" if queue_reachable(app) else "unreachable")
     return app

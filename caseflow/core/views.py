@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -32,13 +34,39 @@ from caseflow.extensions import db
 bp = Blueprint("core", __name__)
 
 
+HEALTH_CHECKS = "caseflow.health_checks"
+
+
+def register_health_check(app: Flask, name: str, check) -> None:
+    """Another dependency for /healthz: ``check(app)`` says "ok", or what is wrong ("unreachable")."""
+    app.extensions.setdefault(HEALTH_CHECKS, {})[name] = check
+
+
 @bp.route("/healthz")
 def healthz():
+    """Each dependency this host needs: the database, those the areas register (the queue), the
+    files (the instance folder); 503 when one fails, for the proxy and the monitoring."""
+    checks = {}
     try:
         db.session.execute(sa.text("SELECT 1"))
+        checks["database"] = "ok"
     except sa.exc.SQLAlchemyError:
-        return {"status": "error", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+        db.session.rollback()
+        checks["database"] = "unreachable"
+    for name, check in current_app.extensions.get(HEALTH_CHECKS, {}).items():
+        checks[name] = check(current_app)
+    checks["storage"] = "ok" if _writable(Path(current_app.instance_path)) else "unwritable"
+    healthy = all(value == "ok" for value in checks.values())
+    return {"status": "ok" if healthy else "error", **checks}, 200 if healthy else 503
+
+
+def _writable(folder: Path) -> bool:
+    """The folder files are written to exists (made as the app would make it) and may be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
 
 
 @bp.route("/")

@@ -330,6 +330,19 @@ def create_consumer(app: Flask, workers: int = 1, **options):
     return huey_for(app).create_consumer(**settings)
 
 
+def queue_reachable(app: Flask) -> bool:
+    """Whether the queue answers (Redis, or the SQLite file): /healthz asks, a worker waits for it."""
+    import sqlite3
+
+    from redis.exceptions import RedisError
+
+    try:
+        huey_for(app).pending_count()
+    except (RedisError, sqlite3.Error, OSError):
+        return False
+    return True
+
+
 def close_queue(app: Flask) -> None:
     """Close the app's connections to the queue (tests; a server process keeps them)."""
     queue = app.extensions.pop(_EXTENSION, None)

@@ -42,7 +42,19 @@ def test_login_does_not_redirect_off_site(client, caseworker):
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "database": "ok", "queue": "ok", "storage": "ok"}
+
+
+def test_healthz_names_the_dependency_that_fails(committed_app, tmp_path):
+    from caseflow.jobs.queue import close_queue
+
+    committed_app.config["QUEUE_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        response = committed_app.test_client().get("/healthz")
+    finally:
+        close_queue(committed_app)
+    assert response.status_code == 503
+    assert response.json == {"status": "error", "database": "ok", "queue": "unreachable", "storage": "ok"}
 
 
 def test_case_list_shows_only_own_organisation(client, make_case, caseworker, make_org, make_user):

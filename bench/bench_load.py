@@ -1,52 +1,80 @@
 """Load benchmark: caseworkers at work on gunicorn over PostgreSQL, latencies per kind of request.
 
-    .venv/bin/python bench/bench_load.py [--cases 50000] [--agencies 5] [--users 20] [--seconds 60]
-                                         [--workers 4] [--threads 4] [--admin-url URL]
+    .venv/bin/python bench/bench_load.py [--mode saturation|think] [--cases 1000000] [--agencies 5]
+                                         [--users N] [--seconds 60] [--reuse] [--workers W] [--threads T]
+                                         [--client-processes P] [--admin-url URL]
+    .venv/bin/python bench/bench_load.py --url http://host:port --logins-from FILE [--mode …] [--seconds …]
+    .venv/bin/python bench/bench_load.py --reuse --write-logins FILE --users N    (prepare only)
 
-Creates the database ``caseflow_bench_load`` afresh (next to --admin-url's database), migrates
-it and loads the reference data and the cases with the COPY loader of bench_reports.py, then
-adds --users caseworkers spread over the agencies (no second factor for caseworkers). Starts
-``gunicorn -w W -k gthread --threads T 'caseflow:create_app()'`` on a free port and lets
-one thread per user, each with its own session, log in and then loop for --seconds: the case
-list at a random page, one of the user's own detected cases, and 確認を開始 on it (a POST with
-the form's CSRF token and the case's version). Each user has cases of their own, so a 409 (two
-people on one case) should not happen; it is counted apart from errors anyway.
+Two modes: ``saturation`` (default 16 users, no pause: the throughput the server reaches) and
+``think`` (default 200 users, each pausing 1–3 s between actions: the latencies people see).
+Each user logs in with its own session, then loops for --seconds: the case list at a random
+page, one of the user's own detected cases, and 確認を開始 on it (a POST with the page's CSRF
+token and the case's version). Each user has cases of their own, so a 409 should not happen; it
+is counted apart from errors anyway.
 
-Prints requests, throughput and p50/p95/p99 latency per kind; errors are answers other than
-2xx/3xx (and 409), or no answer. Asserts nothing.
+The database ``caseflow_bench_load`` is made next to --admin-url's database, migrated, and
+loaded with the COPY loader of bench_reports.py. With --reuse a database already holding
+--cases cases is kept (its keys are kept in STATE_DIR): loading a million cases takes minutes.
+gunicorn (gthread) is sized like ``caseflow serve`` unless --workers/--threads say otherwise.
+
+Prints requests/s and p50/p95/p99 per kind, errors by status (answers other than 2xx/3xx and
+409, or no answer), the load generator's own CPU time, then the actions-once check: every
+transition answered as done is in ``case_events`` once, none twice, and none the bench did not
+count as done.
+
+The load generator is a lean HTTP client (http.client, one keep-alive connection per user,
+cookies by hand) in --client-processes processes of threads: on a 2-core machine it takes a
+few percent of a core and leaves the rest to gunicorn and PostgreSQL (its CPU time is printed).
+``run_load`` and ``actions_once`` are the pieces bench_faults.py reuses against a running server.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import http.client
+import json
+import multiprocessing
 import os
 import random
 import re
+import resource
+import select
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import psycopg
-import requests
 import sqlalchemy as sa
-from bench_reports import AGENCY_CODE_PREFIX, _load, _migrate
+
+from caseflow.cases.listing import COUNT_CAP
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_reports import AGENCY_CODE_PREFIX, _load, _migrate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "caseflow_bench_load"
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PASSWORD = "bench-load-password"
 LOGIN_PREFIX = "bench-load-"
+# The keys the loaded cases were encrypted with, and the instance folder: kept for --reuse.
+STATE_DIR = Path(tempfile.gettempdir()) / "caseflow-bench-load"
+KINDS = ("list", "case", "transition")  # what is counted; logins are reported apart
+CASES_PER_USER = 5_000  # more than a user gets through in one run
 _CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 _VERSION = re.compile(r'name="version" value="(\d+)"')
+_TRANSITION = "start_verification"
 
+
+# --- the database and the users ------------------------------------------------------------------
 
 def _urls(admin_url: str) -> tuple[str, str]:
     """(libpq conninfo of the admin database, SQLAlchemy URL of the bench database)."""
@@ -61,60 +89,355 @@ def _recreate(admin: str) -> None:
         conn.execute(f'CREATE DATABASE "{DATABASE}"')
 
 
-def _environment(url: str, instance: Path) -> dict[str, str]:
+def _case_count(url: str) -> int | None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(sa.text("SELECT count(*) FROM cases"))
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        return None  # no such database, or not migrated
+    finally:
+        engine.dispose()
+
+
+def _environment(url: str, *, fresh: bool) -> dict[str, str]:
     """What gunicorn and the loader share: the database, the keys (cases are encrypted), the instance."""
-    return {
-        "CASEFLOW_DATABASE_URL": url,
-        "CASEFLOW_INSTANCE_PATH": str(instance),
-        "CASEFLOW_SECRET_KEY": base64.b64encode(os.urandom(32)).decode(),
-        "CASEFLOW_ENCRYPTION_KEYS": "bench1:" + base64.b64encode(os.urandom(32)).decode(),
-        "CASEFLOW_LOOKUP_KEY": base64.b64encode(os.urandom(32)).decode(),
-    }
+    saved = STATE_DIR / "environment.json"
+    if not fresh and saved.exists():
+        env = json.loads(saved.read_text())
+    else:
+        STATE_DIR.mkdir(exist_ok=True)
+        env = {
+            "CASEFLOW_INSTANCE_PATH": str(STATE_DIR / "instance"),
+            "CASEFLOW_SECRET_KEY": base64.b64encode(os.urandom(32)).decode(),
+            "CASEFLOW_ENCRYPTION_KEYS": "bench1:" + base64.b64encode(os.urandom(32)).decode(),
+            "CASEFLOW_LOOKUP_KEY": base64.b64encode(os.urandom(32)).decode(),
+        }
+        saved.write_text(json.dumps(env))
+        saved.chmod(0o600)
+    return {**env, "CASEFLOW_DATABASE_URL": url}
 
 
-def _users(url: str, users: int) -> dict[str, list[int]]:
-    """Caseworkers spread over the bench agencies; each gets its share of its agency's detected cases."""
+def prepare(admin_url: str, cases: int, agencies: int, *, reuse: bool) -> tuple[str, dict[str, str]]:
+    """The bench database holding ``cases`` cases (loaded unless --reuse finds it so); (URL, environment)."""
+    admin, url = _urls(admin_url)
+    keep = reuse and (STATE_DIR / "environment.json").exists() and _case_count(url) == cases
+    env = _environment(url, fresh=not keep)
+    os.environ.update(env)  # the loader's app encrypts with the keys gunicorn will decrypt with
+    if keep:
+        _migrate(url)  # a migration added since it was loaded
+        print(f"reusing {DATABASE}: {cases:,} cases")
+        return url, env
+    started = time.perf_counter()
+    _recreate(admin)
+    _migrate(url)
+    _load(url, cases, agencies)
+    print(f"loaded {cases:,} cases over {agencies} agencies in {time.perf_counter() - started:.0f} s")
+    return url, env
+
+
+def ensure_users(url: str, users: int) -> list[str]:
+    """The logins of ``users`` bench caseworkers spread over the bench agencies (made when missing)."""
     from caseflow import create_app
-    from caseflow.cases.models import Case
-    from caseflow.cases.vocabulary import CaseStatus
     from caseflow.extensions import db
     from caseflow.organizations.models import Organization
-    from caseflow.users.models import Role
+    from caseflow.users.models import Role, User
     from caseflow.users.operations import create_user
 
+    logins = [f"{LOGIN_PREFIX}{n:03d}" for n in range(users)]
     app = create_app({"DATABASE_URL": url, "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 1024})
-    cases_of: dict[str, list[int]] = {}
     with app.app_context():
+        existing = set(db.session.scalars(sa.select(User.login).where(User.login.in_(logins))))
         agencies = db.session.scalars(sa.select(Organization).where(Organization.code.like(f"{AGENCY_CODE_PREFIX}%"))
                                       .order_by(Organization.id)).all()
-        staff: dict[int, list[str]] = defaultdict(list)
-        for n in range(users):
-            agency = agencies[n % len(agencies)]
-            login = f"{LOGIN_PREFIX}{n:02d}"
-            create_user(db.session, login=login, display_name=f"計測 職員{n:02d}", organization=agency,
-                        roles={Role.CASEWORKER}, password=PASSWORD)
-            staff[agency.id].append(login)
+        for n, login in enumerate(logins):
+            if login not in existing:
+                create_user(db.session, login=login, display_name=f"計測 職員{n:03d}",
+                            organization=agencies[n % len(agencies)], roles={Role.CASEWORKER}, password=PASSWORD)
         db.session.commit()
-        for agency_id, logins in staff.items():
-            detected = db.session.scalars(sa.select(Case.id).where(Case.agency_id == agency_id,
-                                                                   Case.status == CaseStatus.DETECTED)
-                                          .order_by(Case.id)).all()
-            for index, login in enumerate(logins):
-                cases_of[login] = list(detected[index::len(logins)])
     db.state(app).engine.dispose()
-    return cases_of
+    return logins
 
 
-def _recorded(url: str) -> int:
-    """Transitions the database holds from the bench's users: what the 3xx answers claim."""
+def assignments(url: str, logins: list[str], per_user: int = CASES_PER_USER) -> dict[str, list[int]]:
+    """Detected cases for each login, of its agency, none shared: the agency's detected cases dealt
+    out among the agency's logins."""
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        count = conn.scalar(sa.text(
-            "SELECT count(*) FROM case_events e JOIN users u ON u.id = e.actor_id "
-            "WHERE e.trigger = 'start_verification' AND u.login LIKE :prefix"), {"prefix": f"{LOGIN_PREFIX}%"})
+        agency_of = dict(conn.execute(sa.text("SELECT login, organization_id FROM users WHERE login = ANY(:logins)"),
+                                      {"logins": logins}).all())
+        staff: dict[int, list[str]] = defaultdict(list)
+        for login in logins:
+            staff[agency_of[login]].append(login)
+        cases_of: dict[str, list[int]] = {}
+        for agency_id, members in staff.items():
+            detected = conn.scalars(sa.text(
+                "SELECT id FROM cases WHERE agency_id = :agency AND status = 'detected' ORDER BY id LIMIT :n"),
+                {"agency": agency_id, "n": per_user * len(members)}).all()
+            for index, login in enumerate(members):
+                cases_of[login] = list(detected[index::len(members)])
+        # The pages a caseworker can reach: 50 cases each, as many as the list counts (COUNT_CAP).
+        pages = {agency_id: min(conn.scalar(sa.text("SELECT count(*) FROM cases WHERE agency_id = :agency"),
+                                            {"agency": agency_id}), COUNT_CAP) // 50 or 1 for agency_id in staff}
     engine.dispose()
-    return count
+    return {"password": PASSWORD, "users": cases_of, "pages": {login: pages[agency_of[login]] for login in logins}}
 
+
+# --- the load: a lean HTTP client, users as threads, processes of threads -----------------------------
+
+@dataclass
+class LoadResult:
+    """What a run of users did: latencies (s) and answers per kind, and the transitions answered as done."""
+
+    seconds: float = 0.0
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # kind → status → count
+    failures: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # kind → what → count
+    transitions: list[int] = field(default_factory=list)  # case ids answered 3xx (done)
+    attempted: list[int] = field(default_factory=list)  # case ids a transition was sent for
+    cpu_seconds: float = 0.0  # the load generator's own CPU time
+
+    @property
+    def answered(self) -> int:
+        return sum(sum(c.values()) for kind, c in self.statuses.items() if kind in KINDS)
+
+    def errors(self, kind: str | None = None) -> int:
+        """Answers other than 2xx/3xx/409, and no answer, of ``kind`` (None: every counted kind)."""
+        return sum(n for k in ([kind] if kind else KINDS) for n in self.failures.get(k, {}).values())
+
+    def merge(self, other: LoadResult) -> None:
+        for kind, values in other.latencies.items():
+            self.latencies[kind].extend(values)
+        for kind, counts in other.statuses.items():
+            self.statuses[kind].update(counts)
+        for kind, counts in other.failures.items():
+            self.failures[kind].update(counts)
+        self.transitions.extend(other.transitions)
+        self.attempted.extend(other.attempted)
+        self.cpu_seconds += other.cpu_seconds
+        self.seconds = max(self.seconds, other.seconds)
+
+
+class Browser:
+    """One user's keep-alive connection and cookies: the least a client can do per request."""
+
+    def __init__(self, base_url: str, timeout: float = 60) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port, self.timeout = parts.hostname, parts.port or 80, timeout
+        self.conn: http.client.HTTPConnection | None = None
+        self.cookies: dict[str, str] = {}
+
+    def _connection(self) -> http.client.HTTPConnection:
+        # A kept-alive connection the server closed meanwhile reads as ready (EOF): open a new one,
+        # as urllib3 does, rather than fail a request the server never saw.
+        if self.conn is not None and (self.conn.sock is None or select.select([self.conn.sock], [], [], 0)[0]):
+            self.conn.close()
+            self.conn = None
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        return self.conn
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn = self._connection()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            text = response.read().decode("utf-8", "replace")
+        except BaseException:
+            conn.close()
+            self.conn = None
+            raise
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if response.will_close:
+            conn.close()
+            self.conn = None
+        return response.status, text
+
+
+class _User(threading.Thread):
+    """One caseworker: logs in, then lists, opens and starts verifying their own cases until told to stop."""
+
+    def __init__(self, base_url: str, login: str, password: str, cases: list[int], pages: int,
+                 think: tuple[float, float] | None, result: LoadResult, lock: threading.Lock,
+                 logged_in: threading.Barrier, stop: threading.Event, seed: int) -> None:
+        super().__init__(daemon=True)
+        self.browser = Browser(base_url)
+        self.login, self.password, self.cases, self.pages, self.think = login, password, list(cases), pages, think
+        self.result, self.lock, self.logged_in, self.stop = result, lock, logged_in, stop
+        self.random = random.Random(seed)
+
+    def _send(self, kind: str, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+        started = time.perf_counter()
+        try:
+            status, text = self.browser.request(method, path, form)
+        except (OSError, http.client.HTTPException) as exc:
+            status, text, failure = 0, "", type(exc).__name__
+        else:
+            failure = f"HTTP {status}" if status >= 400 and status != 409 else ""
+        elapsed = time.perf_counter() - started
+        with self.lock:
+            self.result.latencies[kind].append(elapsed)
+            self.result.statuses[kind][status] += 1
+            if failure:
+                self.result.failures[kind][failure] += 1
+        return status, text
+
+    def _pause(self) -> None:
+        if self.think:
+            self.stop.wait(self.random.uniform(*self.think))
+
+    def _log_in(self) -> bool:
+        status, page = self._send("login", "GET", "/login")
+        token = _CSRF.search(page) if status == 200 else None
+        if token is None:
+            return False
+        status, _ = self._send("login", "POST", "/login",
+                               {"csrf_token": token.group(1), "login": self.login, "password": self.password})
+        return status in (302, 303)
+
+    def run(self) -> None:
+        if self.think:  # people do not all arrive in the same second
+            time.sleep(self.random.uniform(0, self.think[1]))
+        ok = self._log_in()
+        try:
+            self.logged_in.wait()
+        except threading.BrokenBarrierError:
+            pass
+        while ok and not self.stop.is_set() and self.cases:
+            self._send("list", "GET", f"/cases/?page={self.random.randint(1, self.pages)}")
+            self._pause()
+            if self.stop.is_set():
+                break
+            case_id = self.cases.pop()
+            status, page = self._send("case", "GET", f"/cases/{case_id}")
+            self._pause()
+            if status != 200 or self.stop.is_set():
+                continue
+            version, token = _VERSION.search(page), _CSRF.search(page)
+            if version is None or token is None:
+                with self.lock:
+                    self.result.failures["transition"]["no version or token on the case page"] += 1
+                continue
+            with self.lock:
+                self.result.attempted.append(case_id)
+            status, _ = self._send("transition", "POST", f"/cases/{case_id}/transitions/{_TRANSITION}",
+                                   {"csrf_token": token.group(1), "version": version.group(1)})
+            if status in (302, 303):
+                with self.lock:
+                    self.result.transitions.append(case_id)
+            self._pause()
+
+
+def _run_threads(base_url: str, users: dict[str, list[int]], pages: dict[str, int], password: str, seconds: float,
+                 think: tuple[float, float] | None, seed: int) -> LoadResult:
+    result, lock, stop = LoadResult(), threading.Lock(), threading.Event()
+    logged_in = threading.Barrier(len(users) + 1)
+    threads = [_User(base_url, login, password, cases, pages.get(login, 1), think, result, lock, logged_in, stop,
+                     seed=seed * 100_003 + n)
+               for n, (login, cases) in enumerate(sorted(users.items()))]
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    for thread in threads:
+        thread.start()
+    try:
+        logged_in.wait(timeout=120)
+    except threading.BrokenBarrierError:
+        pass
+    began = time.perf_counter()
+    stop.wait(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    result.seconds = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    result.cpu_seconds = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
+    return result
+
+
+def _process(args: tuple) -> LoadResult:
+    result = _run_threads(*args)
+    result.latencies, result.statuses, result.failures = (dict(result.latencies), dict(result.statuses),
+                                                          dict(result.failures))
+    return result
+
+
+def run_load(base_url: str, users: dict[str, list[int]], seconds: float, think: tuple[float, float] | None = None,
+             *, password: str = PASSWORD, pages: dict[str, int] | None = None, processes: int = 1,
+             seed: int = 0) -> LoadResult:
+    """Let ``users`` (login → their detected case ids, none shared) work against ``base_url`` for
+    ``seconds`` after they have all logged in: list, open a case, start verifying it, pausing
+    ``think`` = (min, max) seconds between actions (None: no pause). ``pages``: how many list pages
+    each login may pick from. Users are threads in ``processes`` processes.
+
+    Returns the latencies and answers per kind, the failures (status or exception) per kind, and
+    the case ids whose transition was answered as done (``transitions``) or sent (``attempted``).
+    """
+    pages = pages or {}
+    logins = sorted(users)
+    shares = [logins[i::processes] for i in range(processes)]
+    jobs = [(base_url, {login: users[login] for login in share}, pages, password, seconds, think, seed + n)
+            for n, share in enumerate(shares) if share]
+    if len(jobs) == 1:
+        return _run_threads(*jobs[0])
+    result = LoadResult()
+    with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
+        for part in pool.map(_process, jobs):
+            result.merge(part)
+    return result
+
+
+# --- every counted action in the database once ---------------------------------------------------
+
+def event_mark(url: str) -> int:
+    """The last case event's id now: events after it are the run's."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        mark = conn.scalar(sa.text("SELECT coalesce(max(id), 0) FROM case_events"))
+    engine.dispose()
+    return mark
+
+
+@dataclass(frozen=True)
+class ActionsCheck:
+    """The run's transitions as answered, against the events the database holds."""
+
+    answered_done: int
+    recorded: int
+    missing: list[int]  # answered as done, no event
+    duplicated: list[int]  # more than one event
+    unanswered: list[int]  # an event, though not answered as done (no answer, an error): worth a look
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.duplicated
+
+
+def actions_once(url: str, result: LoadResult, mark: int) -> ActionsCheck:
+    """Compare the transitions ``result`` counted as done with the ``start_verification`` events written
+    after ``mark`` (``event_mark`` before the run) on the cases it sent them for."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        counts = dict(conn.execute(sa.text(
+            "SELECT case_id, count(*) FROM case_events WHERE id > :mark AND trigger = :trigger "
+            "AND case_id = ANY(:cases) GROUP BY case_id"),
+            {"mark": mark, "trigger": _TRANSITION, "cases": sorted(set(result.attempted))}).all())
+    engine.dispose()
+    done = Counter(result.transitions)
+    return ActionsCheck(
+        answered_done=len(result.transitions), recorded=sum(counts.values()),
+        missing=sorted(c for c in done if c not in counts),
+        duplicated=sorted({c for c, n in counts.items() if n > 1} | {c for c, n in done.items() if n > 1}),
+        unanswered=sorted(c for c in counts if c not in done))
+
+
+# --- the server -----------------------------------------------------------------------------------
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -122,159 +445,137 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
+def _start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int, root: Path = ROOT
+                    ) -> subprocess.Popen:
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(workers), "-k", "gthread", "--threads",
-               str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "caseflow:create_app()"]
-    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+               str(threads), "--keep-alive", "5", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+               "caseflow:create_app()"]
+    server = subprocess.Popen(command, cwd=root, env={**os.environ, **env})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"gunicorn exited with {server.returncode}")
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+            if Browser(f"http://127.0.0.1:{port}", timeout=2).request("GET", "/healthz")[0] == 200:
                 return server
-        except requests.RequestException:  # not listening yet, or workers still starting (a timeout)
+        except OSError:  # not listening yet, or workers still starting
             pass
         time.sleep(0.3)
     server.terminate()
     raise SystemExit("gunicorn did not answer /healthz within 60 s")
 
 
-@dataclass
-class Tally:
-    """Latencies (s) per kind of request, and what went wrong; shared by the users' threads."""
-
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    conflicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    errors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def record(self, kind: str, started: float, response: requests.Response | None, failure: str = "") -> None:
-        elapsed = time.perf_counter() - started
-        with self.lock:
-            self.latencies[kind].append(elapsed)
-            if response is not None and response.status_code == 409:
-                self.conflicts[kind] += 1
-            elif response is None or response.status_code >= 400:
-                self.errors[kind].append(failure or f"HTTP {response.status_code}")
-
-
-class User(threading.Thread):
-    """One caseworker: logs in, then lists, opens and starts verifying their own cases until told to stop."""
-
-    def __init__(self, base: str, login: str, cases: list[int], pages: int, tally: Tally, stop: threading.Event,
-                 seed: int) -> None:
-        super().__init__(daemon=True)
-        self.base, self.login, self.cases, self.pages = base, login, cases, pages
-        self.tally, self.stop, self.random = tally, stop, random.Random(seed)
-        self.session = requests.Session()
-
-    def _get(self, kind: str, path: str) -> requests.Response | None:
-        started = time.perf_counter()
+def _cpu_of_tree(pid: int) -> float:
+    """CPU seconds of a process and its children still running (gunicorn's master and workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
         try:
-            response = self.session.get(self.base + path, allow_redirects=False, timeout=60)
-        except requests.RequestException as exc:
-            self.tally.record(kind, started, None, type(exc).__name__)
-            return None
-        self.tally.record(kind, started, response)
-        return response
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(proc.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
-    def _post(self, kind: str, path: str, data: dict) -> requests.Response | None:
-        started = time.perf_counter()
-        try:
-            response = self.session.post(self.base + path, data=data, allow_redirects=False, timeout=60)
-        except requests.RequestException as exc:
-            self.tally.record(kind, started, None, type(exc).__name__)
-            return None
-        self.tally.record(kind, started, response)
-        return response
 
-    def run(self) -> None:
-        page = self.session.get(self.base + "/login", timeout=60).text
-        token = _CSRF.search(page).group(1)
-        response = self._post("login", "/login", {"csrf_token": token, "login": self.login, "password": PASSWORD})
-        if response is None or response.status_code not in (302, 303):
-            return
-        while not self.stop.is_set() and self.cases:
-            self._get("list", f"/cases/?page={self.random.randint(1, self.pages)}")
-            case_id = self.cases.pop()
-            case_page = self._get("case", f"/cases/{case_id}")
-            if case_page is None or case_page.status_code != 200:
-                continue
-            version, token = _VERSION.search(case_page.text), _CSRF.search(case_page.text)
-            if version is None or token is None:
-                self.tally.record("transition", time.perf_counter(), None, "no version or token on the case page")
-                continue
-            self._post("transition", f"/cases/{case_id}/transitions/start_verification",
-                       {"csrf_token": token.group(1), "version": version.group(1)})
-
+# --- the report -----------------------------------------------------------------------------------
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def report(tally: Tally, seconds: float) -> None:
+def report(result: LoadResult) -> None:
     print(f"{'kind':<11} {'requests':>8} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} "
           f"{'409':>4} {'errors':>6}")
-    total = 0
-    for kind in ("login", "list", "case", "transition"):
-        values = tally.latencies.get(kind, [])
+    for kind in ("login", *KINDS):
+        values = result.latencies.get(kind, [])
         if not values:
             continue
-        total += len(values)
-        print(f"{kind:<11} {len(values):>8,} {len(values) / seconds:>7.1f} {statistics.median(values) * 1000:>7.0f} "
-              f"{_percentile(values, 0.95) * 1000:>7.0f} {_percentile(values, 0.99) * 1000:>7.0f} "
-              f"{max(values) * 1000:>7.0f} {tally.conflicts.get(kind, 0):>4} {len(tally.errors.get(kind, [])):>6}")
-    print(f"all        {total:>8,} {total / seconds:>7.1f} requests/s over {seconds:.0f} s")
-    for kind, failures in tally.errors.items():
-        shown = ", ".join(f"{what} ×{failures.count(what)}" for what in sorted(set(failures)))
-        print(f"errors in {kind}: {shown}")
+        print(f"{kind:<11} {len(values):>8,} {len(values) / result.seconds:>7.1f} "
+              f"{_percentile(values, 0.50) * 1000:>7.0f} {_percentile(values, 0.95) * 1000:>7.0f} "
+              f"{_percentile(values, 0.99) * 1000:>7.0f} {max(values) * 1000:>7.0f} "
+              f"{result.statuses.get(kind, {}).get(409, 0):>4} {result.errors(kind) if kind in KINDS else '':>6}")
+    total = sum(len(result.latencies.get(kind, [])) for kind in KINDS)
+    print(f"all        {total:>8,} {total / result.seconds:>7.1f} requests/s over {result.seconds:.0f} s "
+          f"(logins apart); errors: {result.errors()}")
+    for kind, failures in result.failures.items():
+        print(f"errors in {kind}: " + ", ".join(f"{what} ×{n}" for what, n in sorted(failures.items())))
+    print(f"load generator CPU: {result.cpu_seconds:.1f} s ({result.cpu_seconds / result.seconds:.0%} of one core)")
+
+
+def report_actions(check: ActionsCheck) -> None:
+    print(f"actions once: {check.answered_done:,} transitions answered as done, {check.recorded:,} events recorded; "
+          f"missing {len(check.missing)}, duplicated {len(check.duplicated)}, recorded though not answered as done "
+          f"{len(check.unanswered)} → {'OK' if check.ok else 'FAILED'}")
+    for what, ids in (("missing", check.missing), ("duplicated", check.duplicated), ("unanswered", check.unanswered)):
+        if ids:
+            print(f"  {what}: {ids[:20]}{' …' if len(ids) > 20 else ''}")
+
+
+MODES = {"saturation": (16, None), "think": (200, (1.0, 3.0))}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--cases", type=int, default=50_000)
+    parser.add_argument("--mode", choices=MODES, default="saturation")
+    parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--agencies", type=int, default=5)
-    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--users", type=int, help="default: 16 (saturation), 200 (think)")
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--reuse", action="store_true", help="keep a bench database that already holds --cases cases")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as caseflow serve)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: as caseflow serve)")
+    parser.add_argument("--client-processes", type=int, default=1)
     parser.add_argument("--admin-url", default=ADMIN_URL, help="an existing database to create the bench one from")
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="the code gunicorn serves (another checkout: figures before a change)")
+    parser.add_argument("--url", help="a running server to load (with --logins-from)")
+    parser.add_argument("--logins-from", type=Path, help="users and their cases (JSON from --write-logins)")
+    parser.add_argument("--write-logins", type=Path, help="prepare the database and users, write them here, stop")
     args = parser.parse_args()
+    users, think = MODES[args.mode]
+    users = args.users or users
 
-    admin, url = _urls(args.admin_url)
-    instance = Path(tempfile.mkdtemp(prefix="caseflow-bench-load-"))
-    env = _environment(url, instance)
-    os.environ.update(env)  # the loader's app encrypts with the keys gunicorn will decrypt with
-    started = time.perf_counter()
-    _recreate(admin)
-    _migrate(url)
-    _load(url, args.cases, args.agencies)
-    cases_of = _users(url, args.users)
-    per_user = [len(ids) for ids in cases_of.values()]
-    print(f"set up in {time.perf_counter() - started:.0f} s: {args.cases:,} cases, {args.users} caseworkers over "
-          f"{args.agencies} agencies, {min(per_user):,}–{max(per_user):,} detected cases of their own each")
+    if args.url:
+        if not args.logins_from:
+            parser.error("--url needs --logins-from")
+        plan = json.loads(args.logins_from.read_text())
+        result = run_load(args.url, plan["users"], args.seconds, think, password=plan["password"],
+                          pages=plan["pages"], processes=args.client_processes)
+        report(result)
+        return
 
+    url, env = prepare(args.admin_url, args.cases, args.agencies, reuse=args.reuse)
+    plan = assignments(url, ensure_users(url, users))
+    per_user = [len(ids) for ids in plan["users"].values()]
+    print(f"{users} caseworkers over {args.agencies} agencies, {min(per_user):,}–{max(per_user):,} detected cases "
+          f"of their own each")
+    if args.write_logins:
+        args.write_logins.write_text(json.dumps(plan))
+        print(f"logins written to {args.write_logins}")
+        return
+
+    from caseflow.serving.server import sizing
+
+    size = sizing(workers=args.workers, threads=args.threads)
     port = _free_port()
-    server = _start_gunicorn(env, port, args.workers, args.threads)
-    print(f"gunicorn: {args.workers} workers × {args.threads} threads (gthread) on port {port}; "
-          f"{os.cpu_count()} CPUs on this machine; client threads in this process")
+    server = _start_gunicorn(env, port, size.workers, size.threads, args.root)
+    print(f"mode {args.mode}: {users} users{f', think {think[0]:g}–{think[1]:g} s' if think else ', no pause'}; "
+          f"gunicorn {size.workers} workers × {size.threads} threads (gthread); load generator "
+          f"{args.client_processes} process(es) of threads; {os.cpu_count()} CPUs shared by all")
     try:
-        tally, stop = Tally(), threading.Event()
-        # The list shows 50 cases a page; a caseworker sees their agency's cases.
-        pages = max(1, args.cases // args.agencies // 50)
-        users = [User(f"http://127.0.0.1:{port}", login, ids, pages, tally, stop, seed=n)
-                 for n, (login, ids) in enumerate(sorted(cases_of.items()))]
-        for user in users:
-            user.start()
-        began = time.perf_counter()
-        time.sleep(args.seconds)
-        stop.set()
-        for user in users:
-            user.join(timeout=120)
-        report(tally, time.perf_counter() - began)
-        print(f"start_verification events by the bench users in the database: {_recorded(url):,}")
+        mark = event_mark(url)
+        server_cpu = _cpu_of_tree(server.pid)
+        result = run_load(f"http://127.0.0.1:{port}", plan["users"], args.seconds, think, pages=plan["pages"],
+                          processes=args.client_processes)
+        server_cpu = _cpu_of_tree(server.pid) - server_cpu
+        report(result)
+        print(f"gunicorn CPU: {server_cpu:.1f} s ({server_cpu / result.seconds:.0%} of one core, logins included)")
+        report_actions(actions_once(url, result, mark))
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -94,12 +94,13 @@ def revision(message: str, autogenerate: bool) -> None:
 @main.command("backup")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="バックアップを置くフォルダ")
 def backup_command(out_dir: str) -> None:
-    """Back up the database and the instance's files into one archive (keys are not included)."""
+    """Back up the database and the stored files (caseflow.core.storage) into one archive (keys are not included)."""
     from caseflow.core.backup import backup
+    from caseflow.core.storage import files_root
     from caseflow.errors import DomainError
 
     try:
-        path = backup(current_app.config["DATABASE_URL"], current_app.instance_path, out_dir)
+        path = backup(current_app.config["DATABASE_URL"], files_root(), out_dir)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"バックアップを作成しました: {path}")
@@ -109,8 +110,9 @@ def backup_command(out_dir: str) -> None:
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
 @click.option("--yes", is_flag=True, help="確認せずに復元する")
 def restore_command(archive: str, yes: bool) -> None:
-    """Replace the database and the instance's files with a backup; stop the web server and workers first."""
+    """Replace the database and the stored files (caseflow.core.storage) with a backup; stop the web server and workers first."""
     from caseflow.core.backup import restore
+    from caseflow.core.storage import files_root
     from caseflow.errors import DomainError
     from caseflow.extensions import db as database
 
@@ -118,7 +120,7 @@ def restore_command(archive: str, yes: bool) -> None:
         click.confirm("現在のデータベースとファイルをバックアップの内容で置き換えます。よろしいですか？", abort=True)
     database.engine.dispose()  # no connection of ours may hold the database while it is replaced
     try:
-        manifest = restore(archive, current_app.config["DATABASE_URL"], current_app.instance_path)
+        manifest = restore(archive, current_app.config["DATABASE_URL"], files_root())
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"復元しました（作成 {manifest['created_at']}、スキーマ {manifest['revision']}）。"

@@ -32,6 +32,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("CASEFLOW_MAX_REQUEST_BYTES", str(1024**2))),
         # The largest upload (the files of one form together) on the pages that take files.
         "MAX_UPLOAD_BYTES": int(env.get("CASEFLOW_MAX_UPLOAD_BYTES", str(2 * 1024**3))),
+        # Files every host reads (uploads, results, print runs): None = the instance folder, for one
+        # host; with several hosts a folder mounted on all of them (caseflow.core.storage).
+        "STORAGE_PATH": env.get("CASEFLOW_STORAGE_PATH") or None,
         # Background jobs: None = a SQLite file <instance>/queue.sqlite3; or redis://host:6379/0.
         "QUEUE_URL": env.get("CASEFLOW_QUEUE_URL") or None,
         # Keeps two installations (or test runs) sharing one Redis apart.

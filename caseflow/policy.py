@@ -293,10 +293,11 @@ def clause(user: User | None, permission: Permission | str, model: type | None =
     """SQL condition selecting the rows ``user`` has ``permission`` for: the rows of ``model`` (by
     default the permission's subject), or of the given ``owner``/``program``/``referred`` columns
     (figures grouped by agency and program). A scope whose column is not given selects nothing."""
-    subject_model = model or rule(permission).subject
+    entity = model or rule(permission).subject  # a model, or an alias of one (two sets of the same rows)
+    subject_model = entity if entity is None or isinstance(entity, type) else sa.inspect(entity).mapper.class_
     if not columns and subject_model is not None:
         subject = SUBJECTS[subject_model]
-        columns = {key: getattr(subject_model, name) for key in ("owner", "program", "referred", "gatherer")
+        columns = {key: getattr(entity, name) for key in ("owner", "program", "referred", "gatherer")
                    if (name := getattr(subject, key)) is not None}
         if subject.ministry_column is not None:
             columns["ministry"] = subject.ministry_column()

@@ -176,8 +176,7 @@ def _load_demo_inspection(session: Session, summary: SeedSummary) -> None:
     """One inspection batch of 弘前市 on generated data: real grades, B and C cases with verdicts."""
     import io
 
-    from flask import current_app
-
+    from caseflow.core.storage import files_root
     from caseflow.inspections.models import InspectionBatch
     from caseflow.inspections.operations import run_inspection, start_inspection
     from caseflow_synthetic import generate
@@ -197,8 +196,8 @@ def _load_demo_inspection(session: Session, summary: SeedSummary) -> None:
         files.append(buffer.getvalue())
     batch = start_inspection(session, None, agency=agency, program=program,
                              records=(DEMO_BATCH_FILES[0], files[0]), registry=(DEMO_BATCH_FILES[1], files[1]),
-                             instance_path=current_app.instance_path)
-    run_inspection(session, batch, instance_path=current_app.instance_path)
+                             root=files_root())
+    run_inspection(session, batch, root=files_root())
     summary.created["batches"] += 1
 
 

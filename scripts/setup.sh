@@ -25,6 +25,8 @@ if [ "$mode" = "test" ]; then
     packages+=(chromium postgresql-client)  # pg_dump/pg_restore for the backup tests
     command -v pg_ctlcluster >/dev/null 2>&1 || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || packages+=(postgresql)
     command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+    # The reverse proxy of deploy/nginx, for the test with two web hosts behind it.
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -26,6 +26,7 @@ from caseflow.api.operations import issue_token
 from caseflow.cases import operations as case_operations
 from caseflow.cases.filters import save_filter
 from caseflow.cases.vocabulary import CaseStatus, CorrectionOutcome, Party
+from caseflow.core import storage
 from caseflow.core.japanese import today_jst
 from caseflow.evidence.operations import add_evidence
 from caseflow.extensions import db
@@ -344,7 +345,7 @@ def world(app, make_org, make_user, make_case, agency, ministry, program, casewo
     folder = letter_operations.print_run_directory(app.instance_path, world.run.id)
     folder.mkdir(parents=True, exist_ok=True)
     for filename in letter_operations.PRINT_RUN_FILES.values():
-        (folder / filename).write_bytes(b"test")
+        storage.write_file(folder / filename, b"test")
     world.batch = InspectionBatch(agency_id=agency.id, program_id=program.id, created_by_id=caseworker.id,
                                   status=BatchStatus.DONE, records_filename="r.csv", registry_filename="g.csv",
                                   records_sha256="0" * 64, registry_sha256="1" * 64,
@@ -352,8 +353,7 @@ def world(app, make_org, make_user, make_case, agency, ministry, program, casewo
     db.session.add(world.batch)
     db.session.flush()
     batch_folder = batch_directory(app.instance_path, world.batch.id)
-    batch_folder.mkdir(parents=True, exist_ok=True)
-    (batch_folder / "result.csv").write_text("record_id,grade,reason\n", encoding="utf-8")
+    storage.write_file(batch_folder / "result.csv", "record_id,grade,reason\n".encode())
     world.job = create_job(db.session, "inspection", caseworker, {"batch_id": world.batch.id})
     world.token, _plaintext = issue_token(db.session, caseworker, "集計スクリプト")
     world.last_month_end = today_jst().replace(day=1) - dt.timedelta(days=1)

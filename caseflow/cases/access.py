@@ -4,21 +4,25 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, defaultload, joinedload, lazyload
 
-from caseflow.cases.models import Case
+from caseflow.cases.models import Case, Correction, Dismissal
 from caseflow.errors import NotFound
+from caseflow.organizations import reference
 from caseflow.policy import Permission, clause
 from caseflow.users.models import User
 
+NOT_FOUND = "案件が見つかりません。"
 
-def visible_cases_clause(user: User) -> sa.ColumnElement[bool]:
-    """SQL condition selecting the cases ``user`` may see: the policy's ``case.view`` over cases.
+
+def visible_cases_clause(user: User, cases=Case) -> sa.ColumnElement[bool]:
+    """SQL condition selecting the cases ``user`` may see: the policy's ``case.view`` over cases
+    (``cases``: Case, or an alias of it in a statement over two sets of cases).
 
     A linking agency's staff see their own organisation's cases, a ministry officer every case
     of the ministry's programs, a Digital Agency officer all cases. Anyone else sees none.
     """
-    return clause(user, Permission.CASE_VIEW)
+    return clause(user, Permission.CASE_VIEW, cases)
 
 
 def get_visible_case(session: Session, case_id: int, user: User) -> Case:
@@ -26,5 +30,56 @@ def get_visible_case(session: Session, case_id: int, user: User) -> Case:
     stmt = sa.select(Case).where(Case.id == case_id, visible_cases_clause(user))
     case = session.scalars(stmt).one_or_none()
     if case is None:
-        raise NotFound("案件が見つかりません。")
+        raise NotFound(NOT_FOUND)
     return case
+
+
+# A case's program (with its ministry), agency and holder come from the per-process reference
+# cache (``adopt_references``), not joined into the statement: fewer joins to plan and to read.
+REFERENCES_FROM_CACHE = (lazyload(Case.program), lazyload(Case.agency), lazyload(Case.holder))
+
+
+def adopt_references(session: Session, cases) -> None:
+    """Put the programs and organisations ``cases`` refer to into ``session`` from the reference cache,
+    for cases loaded with ``REFERENCES_FROM_CACHE``: ``case.program`` then loads without a statement."""
+    reference.adopt(session, program_ids=[c.program_id for c in cases],
+                    organization_ids=[i for c in cases for i in (c.agency_id, c.holder_id)])
+
+
+def named_only(path):
+    """A user shown by name (an actor, a proposer): their roles are not loaded with them."""
+    return path.lazyload(User.role_links)
+
+
+# The case page's case, loaded with its proposals in one statement. Who proposed and decided them
+# is looked up when shown (mostly the viewer, or a colleague already in the session): each user
+# joined in would cost the database more to plan than the statement costs to run.
+CASE_PAGE_LOADING = (
+    *REFERENCES_FROM_CACHE,
+    joinedload(Case.corrections).options(lazyload(Correction.proposed_by), lazyload(Correction.decided_by)),
+    joinedload(Case.dismissals).options(lazyload(Dismissal.proposed_by), lazyload(Dismissal.decided_by)),
+    defaultload(Case.assignee).options(lazyload(User.role_links), lazyload(User.organization)),
+)
+# The other cases, in a statement about one case: those with the same My Number.
+_OTHER_CASES = aliased(Case, name="other_cases")
+
+
+def get_case_for_page(session: Session, case_id: int, user: User) -> tuple[Case, int]:
+    """A case ``user`` may see (else 'not found', as ``get_visible_case``) with what its page shows
+    of it, and how many other cases ``user`` may see carry the same My Number, in one statement;
+    the statement reads the reference stamp too (caseflow.organizations.reference)."""
+    others = _OTHER_CASES
+    same_number = (sa.select(sa.func.count()).select_from(others)
+                   .where(others.registered_number_digest == Case.registered_number_digest, others.id != Case.id,
+                          visible_cases_clause(user, others))
+                   .scalar_subquery())
+    row = session.execute(
+        sa.select(Case, same_number, reference.stamp_column())
+        .where(Case.id == case_id, visible_cases_clause(user)).options(*CASE_PAGE_LOADING)
+    ).unique().one_or_none()
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    case, same_number_cases, stamp = row
+    reference.saw_stamp(stamp)
+    adopt_references(session, [case])
+    return case, same_number_cases

@@ -13,15 +13,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload, defer, lazyload
 
-from caseflow.cases.access import visible_cases_clause
+from caseflow.cases.access import REFERENCES_FROM_CACHE, adopt_references, visible_cases_clause
 from caseflow.cases.models import Case
 from caseflow.cases.queue import overdue_clause, viewing_stop_pending_clause
 from caseflow.cases.vocabulary import OPEN_STATUSES, OUTCOMES, CaseSource, CaseStatus, Cause, Grade, ViewedOnPortal
 from caseflow.core.params import MAX_ID, parse_id
 from caseflow.errors import DomainError
 from caseflow.inspections.models import counted_batches
+from caseflow.organizations import reference
 from caseflow.users.models import User
 
 SORTS: dict[str, tuple] = {
@@ -172,26 +173,71 @@ def case_query(user: User, filters: Mapping[str, object], *, today: dt.date, min
     return stmt
 
 
+# The list pages count the cases up to this many: a count of an agency's half a million cases
+# costs more than the rest of the page together. Past it the page says so, and its pages end there
+# (the other sort order, or a filter, reaches the rest).
+COUNT_CAP = 10_000
+
+
 @dataclass(frozen=True)
 class Page:
-    """One page of a case list."""
+    """One page of a case list; ``capped``: more than ``total`` cases match (counted up to a cap)."""
 
     cases: list[Case]
     total: int
     page: int
     per_page: int
+    capped: bool = False
 
     @property
     def pages(self) -> int:
         return max(math.ceil(self.total / self.per_page), 1)
 
 
+# What a row of a case list shows (templates/cases/_case_table.html, the API's summary) and no more:
+# of the encrypted columns only the My Number is decrypted (shown masked); the registry's facts are
+# not even read (a row that used one would fail loudly rather than load it case by case); of the
+# proposals, the corrections (本人特定待ち); of the assignee, the name; the program and the
+# organisations from the reference cache.
+ROW_LOADING = (
+    *REFERENCES_FROM_CACHE,
+    *(defer(getattr(Case, f"registry_{fact}"), raiseload=True) for fact in ("name", "kana", "birth_date", "sex",
+                                                                              "address")),
+    lazyload(Case.dismissals),
+    defaultload(Case.assignee).options(lazyload(User.role_links), lazyload(User.organization)),
+)
+
+
+def list_rows(session: Session, case_ids: list[int]) -> list[Case]:
+    """The cases of ``case_ids``, in that order, loaded as a list row shows them (``ROW_LOADING``)."""
+    if not case_ids:
+        return []
+    loaded = {case.id: case for case in session.scalars(
+        sa.select(Case).where(Case.id.in_(case_ids)).options(*ROW_LOADING))}
+    adopt_references(session, loaded.values())
+    return [loaded[case_id] for case_id in case_ids if case_id in loaded]
+
+
 def page_of(session: Session, stmt: sa.Select, *, sort: str, page: int, per_page: int,
-            clamp: bool = False) -> Page:
+            clamp: bool = False, count_cap: int | None = None) -> Page:
     """The ``page``-th page of ``stmt`` in ``sort`` order, with the total; ``clamp``: a page past the
-    end gives the last page (the pages), not an empty one (the API)."""
-    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    end gives the last page (the pages), not an empty one (the API); ``count_cap``: count at most
+    that many (the pages: COUNT_CAP), the pages ending there."""
+    counted = stmt.order_by(None).with_only_columns(Case.id)
+    if count_cap is not None:
+        counted = counted.limit(count_cap + 1)
+    total = session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
+    capped = count_cap is not None and total > count_cap
+    if capped:
+        total = count_cap
     if clamp:
         page = min(max(page, 1), max(math.ceil(total / per_page), 1))
-    cases = list(session.scalars(stmt.order_by(*SORTS[sort]).limit(per_page).offset((page - 1) * per_page)))
-    return Page(cases, total, page, per_page)
+    # The page's ids first, then their rows: the rows skipped to reach a far page are read from the
+    # index alone, not fetched from the table.
+    # The ids' statement reads the reference stamp too, for the rows' programs and organisations.
+    rows = session.execute(stmt.with_only_columns(Case.id, reference.stamp_column()).order_by(*SORTS[sort])
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    if rows:
+        reference.saw_stamp(rows[0][1])
+    case_ids = [case_id for case_id, _stamp in rows]
+    return Page(list_rows(session, case_ids), total, page, per_page, capped)

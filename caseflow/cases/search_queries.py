@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy.orm import Session, aliased
 
 from caseflow.cases import listing
 from caseflow.cases.access import visible_cases_clause
@@ -197,10 +197,7 @@ def page_of(session: Session, user: User, query: Query, *, sort: str, page: int,
         rows = ids_on(page)
     counted = rows[0][1] if rows else 0
     shown = [case_id for case_id, _total in rows]
-    # What the results table shows: not the proposals a case loads with it (``lazy="selectin"``).
-    table = sa.select(Case).where(Case.id.in_(shown)).options(lazyload(Case.corrections), lazyload(Case.dismissals))
-    loaded = {case.id: case for case in session.scalars(table)} if shown else {}
-    return Results(listing.Page([loaded[i] for i in shown], min(counted, COUNT_CAP), page, per_page),
+    return Results(listing.Page(listing.list_rows(session, shown), min(counted, COUNT_CAP), page, per_page),
                    counted > COUNT_CAP)
 
 

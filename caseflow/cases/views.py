@@ -7,11 +7,12 @@ from urllib.parse import parse_qsl, urlencode
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import defaultload
 from werkzeug.datastructures import MultiDict
 
 from caseflow.cases import export, forms, listing, operations, queue
 from caseflow.cases import filters as saved_filters
-from caseflow.cases.access import get_visible_case, visible_cases_clause
+from caseflow.cases.access import get_case_for_page, get_visible_case, named_only, visible_cases_clause
 from caseflow.cases.machine import SPECS
 from caseflow.cases.models import Case, CaseEvent
 from caseflow.cases.vocabulary import (
@@ -60,10 +61,12 @@ def _render_list(*, mine: bool, args=None, status: int = 200):
     today = today_jst()
     stmt = listing.case_query(current_user, read, today=today, mine=mine)
     result = listing.page_of(db.session, stmt, sort=filters["sort"], page=parse_count(args.get("page", "1")) or 1,
-                             per_page=current_app.config["CASES_PER_PAGE"], clamp=True)
+                             per_page=current_app.config["CASES_PER_PAGE"], clamp=True, count_cap=listing.COUNT_CAP)
+    # The programs of the cases the user sees: a probe per program (index on program, agency), not
+    # a pass over all the cases.
     programs = db.session.scalars(
         sa.select(Program).where(
-            Program.id.in_(sa.select(Case.program_id).where(visible_cases_clause(current_user)))
+            sa.exists().where(Case.program_id == Program.id, visible_cases_clause(current_user))
         ).order_by(Program.id)
     ).all()
     assignees = db.session.scalars(
@@ -71,7 +74,7 @@ def _render_list(*, mine: bool, args=None, status: int = 200):
     ).all()
     return render_template(
         "cases/list.html", cases=result.cases, filters=filters, page=result.page, pages=result.pages,
-        total=result.total, mine=mine,
+        total=result.total, capped=result.capped, mine=mine,
         statuses=list(CaseStatus), grades=list(Grade), viewed_choices=list(ViewedOnPortal), sources=list(CaseSource),
         programs=programs,
         assignees=assignees, export_urls=_export_urls(args, mine=mine),
@@ -168,15 +171,17 @@ def _display(value) -> str:
 
 
 def _render_case(case: Case, status: int = 200, *, revealed_number: str | None = None,
-                 facts_revealed: bool = False):
+                 facts_revealed: bool = False, same_number_cases: int | None = None):
+    """The case page; ``same_number_cases`` as ``get_case_for_page`` counts them (None: counted here)."""
     events = db.session.scalars(
         sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        .options(named_only(defaultload(CaseEvent.actor)))
     ).all()
     actions = operations.available_actions(case, current_user)
-    # Other cases with the same My Number, of those the viewer may see (found through the look-up digest).
-    same_number_cases = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(
-        Case.registered_number_digest == case.registered_number_digest, Case.id != case.id,
-        visible_cases_clause(current_user)))
+    if same_number_cases is None:  # other cases with the same My Number, of those the viewer may see
+        same_number_cases = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(
+            Case.registered_number_digest == case.registered_number_digest, Case.id != case.id,
+            visible_cases_clause(current_user)))
     facts_shown = facts_revealed or may(current_user, Permission.CASE_FACTS, case)
     return render_template(
         "cases/detail.html", case=case, facts=_fact_rows(case, shown=facts_shown), events=events, actions=actions,
@@ -204,9 +209,10 @@ def _evidence_context(case: Case, facts_shown: bool) -> dict:
     """The case page's evidence section (caseflow.evidence): shown to those who see the people's facts."""
     from caseflow.evidence import operations as evidence
 
+    show = facts_shown and may(current_user, Permission.CASE_FACTS, case)
     return {
-        "show_evidence": facts_shown and may(current_user, Permission.CASE_FACTS, case),
-        "evidence": evidence.evidence_of(db.session, case),
+        "show_evidence": show,
+        "evidence": evidence.evidence_of(db.session, case) if show else [],
         "may_add_evidence": may(current_user, Permission.CASE_ACT, case) and case.status in evidence.OPEN_FOR_EVIDENCE,
         "evidence_max_mb": evidence.EVIDENCE_MAX_BYTES // 1024**2, "evidence_types": evidence.ACCEPTED,
     }
@@ -251,10 +257,11 @@ def _routing_context(case: Case) -> dict:
     """The case page's holder and referrals section (caseflow.routing)."""
     from caseflow.routing import operations as routing
 
-    current = routing.open_referral(case)
+    referrals = routing.referrals_of(db.session, case)
+    current = routing.open_referral(case, referrals)
     return {
-        "holder": case.holder or case.agency, "referrals": routing.referrals_of(db.session, case),
-        "open_referral": current, "referral_targets": routing.referral_targets(case, current_user),
+        "holder": case.holder or case.agency, "referrals": referrals,
+        "open_referral": current, "referral_targets": routing.referral_targets(case, current_user, referrals),
         "may_answer": current is not None and may(current_user, Permission.REFERRAL_ANSWER, current),
     }
 
@@ -269,7 +276,8 @@ def _letter_context(case: Case) -> dict:
 @bp.route("/<int:case_id>")
 @login_required
 def case_detail(case_id: int):
-    return _render_case(get_visible_case(db.session, case_id, current_user))
+    case, same_number_cases = get_case_for_page(db.session, case_id, current_user)
+    return _render_case(case, same_number_cases=same_number_cases)
 
 
 @bp.route("/<int:case_id>/transitions/<trigger>", methods=["POST"])

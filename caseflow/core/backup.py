@@ -1,4 +1,4 @@
-"""``caseflow backup`` / ``caseflow restore``: the database and the instance's files in one archive.
+"""``caseflow backup`` / ``caseflow restore``: the database and the stored files (STORAGE_PATH) in one archive.
 
 The archive (``caseflow-backup-YYYYmmdd-HHMMSS.tar.gz``) holds a consistent copy of the
 database — SQLite's online backup, or ``pg_dump --format=custom`` — the files kept beside it
@@ -69,11 +69,11 @@ def _revision(engine: sa.Engine) -> str | None:
             return None
 
 
-def backup(database_url: str, instance_path: str | Path, out_dir: str | Path, *, now: dt.datetime | None = None
+def backup(database_url: str, files_path: str | Path, out_dir: str | Path, *, now: dt.datetime | None = None
            ) -> Path:
     """Write the archive into ``out_dir`` and return its path."""
     url = sa.make_url(database_url)
-    instance, out_dir = Path(instance_path), Path(out_dir)
+    instance, out_dir = Path(files_path), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = (now or dt.datetime.now(JST)).astimezone(JST).strftime("%Y%m%d-%H%M%S")
     target = out_dir / f"caseflow-backup-{stamp}.tar.gz"
@@ -123,10 +123,10 @@ def _safe_members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:
     return members
 
 
-def restore(archive_path: str | Path, database_url: str, instance_path: str | Path) -> dict:
-    """Replace the database and the instance's files with the archive's; returns its manifest."""
+def restore(archive_path: str | Path, database_url: str, files_path: str | Path) -> dict:
+    """Replace the database and the stored files (STORAGE_PATH) with the archive's; returns its manifest."""
     url = sa.make_url(database_url)
-    instance = Path(instance_path)
+    instance = Path(files_path)
     try:
         archive = tarfile.open(archive_path, "r:gz")
     except (OSError, tarfile.TarError):

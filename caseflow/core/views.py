@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -23,7 +21,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from caseflow.core import free_text
+from caseflow.core import free_text, storage
 from caseflow.core.japanese import jst, wareki, ymd
 from caseflow.core.json_errors import error_response, invalid_request, is_api_request
 from caseflow.core.limits import LIMITS
@@ -45,7 +43,7 @@ def register_health_check(app: Flask, name: str, check) -> None:
 @bp.route("/healthz")
 def healthz():
     """Each dependency this host needs: the database, those the areas register (the queue), the
-    files (the instance folder); 503 when one fails, for the proxy and the monitoring."""
+    shared files (caseflow.core.storage); 503 when one fails, for the proxy and the monitoring."""
     checks = {}
     try:
         db.session.execute(sa.text("SELECT 1"))
@@ -55,18 +53,9 @@ def healthz():
         checks["database"] = "unreachable"
     for name, check in current_app.extensions.get(HEALTH_CHECKS, {}).items():
         checks[name] = check(current_app)
-    checks["storage"] = "ok" if _writable(Path(current_app.instance_path)) else "unwritable"
+    checks["storage"] = "ok" if storage.writable(storage.files_root()) else "unwritable"
     healthy = all(value == "ok" for value in checks.values())
     return {"status": "ok" if healthy else "error", **checks}, 200 if healthy else 503
-
-
-def _writable(folder: Path) -> bool:
-    """The folder files are written to exists (made as the app would make it) and may be written."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return False
-    return os.access(folder, os.W_OK)
 
 
 @bp.route("/")

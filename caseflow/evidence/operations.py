@@ -6,7 +6,7 @@ import hashlib
 from pathlib import PurePath
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from caseflow.audit.operations import append_record
 from caseflow.cases.kernel import flush_case, record_event
@@ -74,7 +74,8 @@ def add_evidence(session: Session, actor: User, case: Case, *, filename: str | N
 
 def evidence_of(session: Session, case: Case) -> list[Evidence]:
     """The case's files, oldest first (without their content)."""
-    return list(session.scalars(sa.select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)))
+    return list(session.scalars(sa.select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)
+                                .options(lazyload(Evidence.case))))  # the case is loaded already
 
 
 def get_visible_evidence(session: Session, actor: User, evidence_id: int) -> Evidence:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
+
+from caseflow.core.storage import files_root
 
 
 @click.command("inspect")
@@ -32,18 +33,18 @@ def inspect_command(agency_code: str, program_code: str, records: Path, registry
     program = session.scalars(sa.select(Program).where(Program.code == program_code)).one_or_none()
     if program is None:
         raise click.ClickException(f"事務コード {program_code} の事務がありません。")
-    instance = current_app.instance_path
+    instance = files_root()
     try:
         with open(records, "rb") as records_file, open(registry, "rb") as registry_file:
             batch = start_inspection(session, None, agency=agency, program=program,
                                      records=(records.name, records_file), registry=(registry.name, registry_file),
-                                     instance_path=instance)
+                                     root=instance)
         batch_id = batch.id
 
         def progress(done: int, total: int, message: str) -> None:
             click.echo(f"[{done}/{total}] {message}", err=True)
 
-        run_inspection(session, batch, instance_path=instance, progress=progress)
+        run_inspection(session, batch, root=instance, progress=progress)
         session.commit()
     except DomainError as exc:
         session.rollback()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import re
 import shutil
 from collections.abc import Callable
@@ -17,10 +15,11 @@ from sqlalchemy.orm import Session
 from caseflow.cases.kernel import open_cases
 from caseflow.cases.models import Case
 from caseflow.cases.vocabulary import Grade
+from caseflow.core import storage
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, PermissionDenied
 from caseflow.inspections.models import BatchStatus, InspectionBatch
-from caseflow.matching.partitioned import FilesRefused, grade_files
+from caseflow.matching.partitioned import FilesRefused, PartsGrader, grade_files
 from caseflow.organizations.models import Organization, OrganizationKind, Program
 from caseflow.policy import Permission, require
 from caseflow.surveys.obligations import obligation_for_batch
@@ -32,10 +31,12 @@ Progress = Callable[[int, int, str], None]
 _VERDICT_KEYS = {"name": "name", "kana": "name_kana", "birth_date": "birth_date", "sex": "sex",
                  "address": "address"}
 MAX_PROBLEMS_KEPT = 1_000
+RESULT_FILE = "result.csv"
 
 
-def batch_directory(instance_path: str | Path, batch_id: int) -> Path:
-    return Path(instance_path) / "inspections" / str(batch_id)
+def batch_directory(root: str | Path, batch_id: int) -> Path:
+    """The batch's folder under the shared storage ``root`` (caseflow.core.storage.files_root)."""
+    return Path(root) / "inspections" / str(batch_id)
 
 
 def _check_may_inspect(actor: User | None, agency: Organization, program: Program) -> None:
@@ -50,16 +51,16 @@ def _check_may_inspect(actor: User | None, agency: Organization, program: Progra
 
 # (file name, content): the content as bytes, or a binary stream (an upload, an open file) read in chunks.
 Upload = tuple[str, "bytes | BinaryIO"]
-_CHUNK = 1 << 20
 UPLOADS = (("records", "業務データ"), ("registry", "住民基本台帳データ"))
 
 
 def start_inspection(session: Session, actor: User | None, *, agency: Organization, program: Program,
-                     records: Upload, registry: Upload, instance_path: str | Path) -> InspectionBatch:
+                     records: Upload, registry: Upload, root: str | Path) -> InspectionBatch:
     """Register a batch and keep its two files until the worker has graded them.
 
     ``records`` and ``registry`` are (filename, content); a stream is copied to the batch's folder
-    in chunks (with its SHA-256 on the way), so an upload of any size never sits in memory.
+    in chunks (with its SHA-256 on the way), so an upload of any size never sits in memory; the
+    folder is under the storage ``root`` every host reads, so any worker can grade it.
     Nothing is graded here; the caller commits and then queues ``run_inspection``.
     """
     _check_may_inspect(actor, agency, program)
@@ -76,14 +77,14 @@ def start_inspection(session: Session, actor: User | None, *, agency: Organizati
     batch.obligation_id = obligation.id if obligation is not None else None
     session.add(batch)
     session.flush()
-    directory = batch_directory(instance_path, batch.id)
+    directory = batch_directory(root, batch.id)
     # Left over from a batch whose transaction was rolled back after its files were written
     # (its id is free again on SQLite): none of it belongs to this batch.
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True, exist_ok=True)
     try:
         for (key, label), (_name, content) in zip(UPLOADS, (records, registry), strict=True):
-            digest = _store(content, directory / upload_name(key, _name))
+            digest = storage.write_file(directory / upload_name(key, _name), content)
             if digest is None:
                 raise DomainError(f"{label}のファイルが空です。")
             setattr(batch, f"{key}_sha256", digest)
@@ -102,38 +103,30 @@ def upload_name(key: str, filename: str) -> str:
     return f"{key}.upload" + (suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else "")
 
 
-def _upload(directory: Path, key: str) -> Path:
-    found = sorted(directory.glob(f"{key}.upload*"))
+def _upload(directory: Path, key: str, digest: str) -> Path:
+    """The upload waiting in the batch's folder, once its content matches the digest taken when it arrived."""
+    found = sorted(path for path in directory.glob(f"{key}.upload*")
+                   if not path.name.endswith(storage.CHECKSUM_SUFFIX))
     if not found:
         raise DomainError("この点検のファイルが見つかりません（既に処理されたか、削除されています）。")
-    return found[0]
+    return storage.verified(found[0], expected=digest)
 
 
-def _store(content: bytes | BinaryIO, target: Path) -> str | None:
-    """Write ``content`` to ``target`` in chunks; its SHA-256, or None when it is empty."""
-    stream = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
-    digest, size = hashlib.sha256(), 0
-    with open(target, "wb") as sink:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-            sink.write(chunk)
-            size += len(chunk)
-    return digest.hexdigest() if size else None
-
-
-def run_inspection(session: Session, batch: InspectionBatch, *, instance_path: str | Path,
-                   progress: Progress | None = None) -> InspectionBatch:
+def run_inspection(session: Session, batch: InspectionBatch, *, root: str | Path,
+                   progress: Progress | None = None, grade_parts: PartsGrader | None = None) -> InspectionBatch:
     """Grade the batch's files and open a case for each B and C record.
 
     The files go through the same grader as ``caseflow grade`` (``grade_files``: in memory, or in
-    hash partitions when they are large), and the cases of each graded part are opened as it is
-    graded. All or nothing: the caller commits once at the end. A file with structural problems
+    hash partitions when they are large), and the cases of each graded part are opened once the
+    result is written; ``grade_parts`` grades the partitions of large files (default: in this process; the job
+    hands them to every running worker: caseflow.inspections.distributed). All or nothing: the
+    caller commits once at the end. A file with structural problems
     leaves the batch ``refused`` with its (row, column, problem) list and opens no case. The
     uploaded files (they hold My Numbers) are deleted once read; the result file holds grades
     and verdicts only.
     """
     report = progress or (lambda done, total, message: None)
-    directory = batch_directory(instance_path, batch.id)
+    directory = batch_directory(root, batch.id)
     batch.status = BatchStatus.RUNNING
     report(0, 4, "ファイルを読み込み、照合しています")
     existing = set(session.scalars(
@@ -152,8 +145,11 @@ def run_inspection(session: Session, batch: InspectionBatch, *, instance_path: s
 
     savepoint = session.begin_nested()  # cases of parts graded before a refused one are not kept
     try:
-        summary = grade_files(_upload(directory, "records"), _upload(directory, "registry"), directory / "result.csv",
-                              workdir=directory, progress=grading_progress, on_graded=open_graded)
+        records = _upload(directory, "records", batch.records_sha256)
+        registry = _upload(directory, "registry", batch.registry_sha256)
+        partial = directory / f".{RESULT_FILE}.partial"
+        summary = grade_files(records, registry, partial, workdir=directory, progress=grading_progress,
+                              on_graded=open_graded, grade_parts=grade_parts)
     except FilesRefused as refused:
         savepoint.rollback()
         batch.status = BatchStatus.REFUSED
@@ -166,6 +162,7 @@ def run_inspection(session: Session, batch: InspectionBatch, *, instance_path: s
         _remove_uploads(directory)
         return batch
     savepoint.commit()
+    storage.place(partial, directory / RESULT_FILE)
     batch.records_inspected = summary.records
     batch.count_a, batch.count_b, batch.count_c = (summary.counts.get(g, 0) for g in "ABC")
     batch.cases_opened, batch.cases_already_open = opened, already
@@ -179,7 +176,7 @@ def run_inspection(session: Session, batch: InspectionBatch, *, instance_path: s
 
 def _remove_uploads(directory: Path) -> None:
     for key, _label in UPLOADS:
-        for path in directory.glob(f"{key}.upload*"):
+        for path in directory.glob(f"{key}.upload*"):  # with their checksums
             path.unlink(missing_ok=True)
 
 
@@ -221,6 +218,11 @@ def _case_row(row: dict, batch: InspectionBatch) -> dict:
     }
 
 
-def discard_batch_files(instance_path: str | Path, batch_id: int) -> None:
+def result_file(root: str | Path, batch: InspectionBatch) -> Path:
+    """The batch's result file (grades and verdicts), checked against its checksum."""
+    return storage.verified(batch_directory(root, batch.id) / RESULT_FILE)
+
+
+def discard_batch_files(root: str | Path, batch_id: int) -> None:
     """Remove everything kept for a batch (used when its transaction is rolled back)."""
-    shutil.rmtree(batch_directory(instance_path, batch_id), ignore_errors=True)
+    shutil.rmtree(batch_directory(root, batch_id), ignore_errors=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from caseflow.core.storage import files_root
 from caseflow.extensions import db
+from caseflow.inspections.distributed import partitions_on_workers
 from caseflow.inspections.models import BatchStatus, InspectionBatch
 from caseflow.inspections.operations import run_inspection
 from caseflow.jobs.models import Job
@@ -28,7 +30,9 @@ def inspection_job(job: Job, progress: Progress) -> dict:
     batch = db.session.get(InspectionBatch, job.params["batch_id"])
     if batch is None or batch.status is not BatchStatus.QUEUED:
         raise JobFailed("この点検は既に処理されているか、見つかりません。")
-    run_inspection(db.session, batch, instance_path=current_app.instance_path, progress=progress)
+    # Large files: their partitions are graded by every running worker, this one included.
+    run_inspection(db.session, batch, root=files_root(), progress=progress,
+                   grade_parts=partitions_on_workers(current_app._get_current_object()))
     return {
         "batch_id": batch.id,
         "status": batch.status.value,

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from caseflow.core.pages import action, after_commit
 from caseflow.core.params import parse_id
+from caseflow.core.storage import files_root
 from caseflow.core.views import accepts_upload
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.inspections.models import BatchStatus, InspectionBatch
-from caseflow.inspections.operations import batch_directory, start_inspection
+from caseflow.inspections.operations import result_file, start_inspection
 from caseflow.organizations.models import Program
 from caseflow.policy import Permission, clause, may
 
@@ -64,7 +65,7 @@ def new_batch():
             raise DomainError(f"{label}のファイルを選択してください。")
         files.append((upload.filename, upload.stream))  # copied to disk in chunks, never read whole
     batch = start_inspection(db.session, current_user, agency=current_user.organization, program=program,
-                             records=files[0], registry=files[1], instance_path=current_app.instance_path)
+                             records=files[0], registry=files[1], root=files_root())
     job = _queue(batch)
     after_commit(lambda: _dispatch(job))
     flash("点検を受け付けました。処理の進み具合はこの画面で確認できます。", "success")
@@ -94,8 +95,8 @@ def batch_detail(batch_id: int):
 @login_required
 def batch_result(batch_id: int):
     batch = _get_batch(batch_id)
-    path = batch_directory(current_app.instance_path, batch.id) / "result.csv"
-    if batch.status is not BatchStatus.DONE or not path.exists():
+    if batch.status is not BatchStatus.DONE:
         abort(404)
+    path = result_file(files_root(), batch)
     return send_file(path, mimetype="text/csv", as_attachment=True,
                      download_name=f"inspection-{batch.id}-result.csv", max_age=0)

@@ -234,6 +234,7 @@ def live_progress(app: Flask, job_id: int) -> dict | None:
 class _Queue:
     huey: Huey
     run_job: Callable  # the Huey task: run_job(job_id) enqueues
+    tasks: dict[str, Callable] = dataclasses.field(default_factory=dict)  # the queue_task()s, by name
 
 
 _build_lock = threading.Lock()
@@ -286,7 +287,15 @@ def _build(app: Flask) -> _Queue:
             with app.app_context():
                 mark_failed(task.args[0], INTERRUPTED_MESSAGE)
 
-    return _Queue(huey=huey, run_job=run_job)
+    # Every worker must know the shares of work a job may hand out, before it takes one.
+    _discover()
+    tasks = {}
+    for name, fn in _SHARES.items():
+        def run_share(*args, _fn=fn) -> None:
+            _fn(app, *args)
+
+        tasks[name] = huey.task(retries=0, name=f"share:{name}")(run_share)
+    return _Queue(huey=huey, run_job=run_job, tasks=tasks)
 
 
 def describe_queue(app: Flask) -> str:
@@ -306,6 +315,39 @@ def describe_queue(app: Flask) -> str:
 def enqueue(app: Flask, job_id: int) -> None:
     """Put a committed job on the queue (see operations.dispatch)."""
     _queue(app).run_job(job_id)
+
+
+# --- shares of a job's work, taken by whichever worker is free ------------------------------------
+
+_SHARES: dict[str, Callable] = {}
+
+
+def queue_task(name: str) -> Callable[[Callable], Callable]:
+    """Register ``fn(app, *args)`` as a share of a job's work that any worker may take (one
+    partition of an inspection), queued with ``enqueue_task``.
+
+    A share has no job row and is never retried: the job that hands shares out checks that
+    each was done, and does it itself otherwise. Its arguments travel through the queue as
+    they are, so they must hold no My Number.
+    """
+    if not _KIND_NAME.fullmatch(name):
+        raise ValueError(f"task name {name!r}: lower-case letters, digits and _, at most 40")
+
+    def register(fn: Callable) -> Callable:
+        known = _SHARES.get(name)
+        if known is not None and known is not fn:
+            raise ValueError(f"task {name!r} is already registered by {known.__module__}")
+        _SHARES[name] = fn
+        return fn
+
+    return register
+
+
+def enqueue_task(app: Flask, name: str, *args) -> None:
+    """Put a share of work (registered with ``queue_task``) on the queue for any worker."""
+    if contains_my_number(list(args)):
+        raise ValueError("a task's arguments must not contain a My Number")
+    _queue(app).tasks[name](*args)
 
 
 def recover_interrupted_jobs(app: Flask) -> list[int]:

@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from caseflow.core.storage import files_root
 from caseflow.letters.kinds import CLI_KINDS
 
 
@@ -66,13 +66,13 @@ def run(agency_code: str, program_code: str | None, kind: str | None, out: Path)
     try:
         print_run = create_print_run(session, None, organization=agency, program=program,
                                      kind=LetterKind(CLI_KINDS[kind]) if kind else None)
-        build_print_run(session, print_run, instance_path=current_app.instance_path, progress=progress)
+        build_print_run(session, print_run, root=files_root(), progress=progress)
         session.commit()
     except DomainError as exc:
         session.rollback()
         raise click.ClickException(exc.message) from None
     out.mkdir(parents=True, exist_ok=True)
-    source = print_run_directory(current_app.instance_path, print_run.id)
+    source = print_run_directory(files_root(), print_run.id)
     for filename in PRINT_RUN_FILES.values():
         shutil.copyfile(source / filename, out / filename)
     held = f"、保留 {print_run.held_count}通" if print_run.held_count else ""

@@ -25,13 +25,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, lazyload, object_session
 
 from caseflow.cases.access import visible_cases_clause
 from caseflow.cases.kernel import check_version, flush_case, record_event
 from caseflow.cases.models import Case
 from caseflow.cases.operations import fire
 from caseflow.cases.vocabulary import CaseStatus, NotificationMethod, Party, ViewedOnPortal
+from caseflow.core import storage
 from caseflow.core.japanese import JST, today_jst
 from caseflow.core.limits import REASON_MAX
 from caseflow.core.mynumber import contains_my_number
@@ -78,7 +79,9 @@ def get_visible_letter(session: Session, actor: User, letter_id: int) -> Letter:
 
 
 def letters_of(session: Session, case: Case) -> list[Letter]:
-    return list(session.scalars(sa.select(Letter).where(Letter.case_id == case.id).order_by(Letter.id)))
+    # Not the case again, joined into every letter: it is loaded already.
+    return list(session.scalars(sa.select(Letter).where(Letter.case_id == case.id).order_by(Letter.id)
+                                .options(lazyload(Letter.case))))
 
 
 def holder_known(case: Case) -> bool:
@@ -492,14 +495,15 @@ def create_print_run(session: Session, actor: User | None, *, organization: Orga
     return run
 
 
-def print_run_directory(instance_path: str | Path, run_id: int) -> Path:
-    return Path(instance_path) / "print_runs" / str(run_id)
+def print_run_directory(root: str | Path, run_id: int) -> Path:
+    """The run's folder under the shared storage ``root`` (caseflow.core.storage.files_root)."""
+    return Path(root) / "print_runs" / str(run_id)
 
 
 PRINT_RUN_FILES = {"letters": "letters.pdf", "manifest": "manifest.csv", "cover": "cover.pdf"}
 
 
-def build_print_run(session: Session, run: PrintRun, *, instance_path: str | Path,
+def build_print_run(session: Session, run: PrintRun, *, root: str | Path,
                     progress: Progress | None = None) -> None:
     """Render the run's letters into one PDF for the printer, with a manifest and a cover sheet.
 
@@ -515,7 +519,7 @@ def build_print_run(session: Session, run: PrintRun, *, instance_path: str | Pat
     entries = list(session.scalars(sa.select(PrintRunLetter).where(PrintRunLetter.print_run_id == run.id)
                                    .order_by(PrintRunLetter.position)))
     report = progress or (lambda done, total, message: None)
-    target = print_run_directory(instance_path, run.id)
+    target = print_run_directory(root, run.id)
     target.parent.mkdir(parents=True, exist_ok=True)
     # A worker killed during an earlier attempt left its temporary folder behind.
     for leftover in target.parent.glob(f".run-{run.id}-*"):
@@ -552,6 +556,8 @@ def build_print_run(session: Session, run: PrintRun, *, instance_path: str | Pat
             "created_on": today_jst().isoformat(),
         })
         (work / PRINT_RUN_FILES["cover"]).write_bytes(cover)
+        for filename in PRINT_RUN_FILES.values():
+            storage.seal(work / filename)
         if target.exists():
             shutil.rmtree(target)
         os.replace(work, target)

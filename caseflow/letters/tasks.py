@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
+from caseflow.core.storage import files_root
 from caseflow.extensions import db
 from caseflow.jobs.models import Job
 from caseflow.jobs.operations import create_job
@@ -28,7 +28,7 @@ def print_run_job(job: Job, progress: Progress) -> dict:
     run = db.session.get(PrintRun, job.params["print_run_id"])
     if run is None or run.status is not PrintRunStatus.QUEUED:
         raise JobFailed("この印刷は既に作成されているか、見つかりません。")
-    build_print_run(db.session, run, instance_path=current_app.instance_path, progress=progress)
+    build_print_run(db.session, run, root=files_root(), progress=progress)
     return {
         "print_run_id": run.id,
         "letters": run.letters_count - run.held_count,

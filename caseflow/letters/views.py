@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -23,8 +22,10 @@ from flask_login import current_user, login_required
 from caseflow.cases import forms
 from caseflow.cases.access import get_visible_case
 from caseflow.cases.vocabulary import CaseStatus, Party
+from caseflow.core import storage
 from caseflow.core.pages import Done, action, after_commit
 from caseflow.core.params import parse_id
+from caseflow.core.storage import files_root
 from caseflow.core.views import download
 from caseflow.errors import DomainError
 from caseflow.extensions import db
@@ -224,9 +225,7 @@ def run_file(run_id: int, name: str):
     if filename is None or run.status is PrintRunStatus.QUEUED or run.status is PrintRunStatus.FAILED \
             or run.files_disposed_at is not None:
         abort(404)
-    path = operations.print_run_directory(current_app.instance_path, run.id) / filename
-    if not path.exists():
-        abort(404)
+    path = storage.verified(operations.print_run_directory(files_root(), run.id) / filename)
     mimetype = "text/csv" if filename.endswith(".csv") else "application/pdf"
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=f"print-run-{run.id}-{filename}",
                      max_age=0)

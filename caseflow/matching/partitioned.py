@@ -14,10 +14,12 @@ leaves no result file behind.
 from __future__ import annotations
 
 import codecs
+import json
 import math
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +37,14 @@ from caseflow.matching.extracts import (
     map_headers,
     read_extract,
 )
-from caseflow.matching.grading import grade, repeated, reused_keys, shared_accounts, write_result
+from caseflow.matching.grading import (
+    RESULT_COLUMNS,
+    grade,
+    repeated,
+    reused_keys,
+    shared_accounts,
+    write_result,
+)
 
 # Above this many bytes (both files together) grading goes by partitions; a million
 # records is about 150 MB of CSV per file. A partition of about half a million records
@@ -47,6 +56,9 @@ _FULL_WIDTH_DIGITS = dict(zip("０１２３４５６７８９", "0123456789", st
 
 Progress = Callable[[int, int, str], None]
 Graded = Callable[[pl.DataFrame], None]
+PartsGrader = Callable[[Path, int, Progress], None]
+"""``grade_parts(work, partitions, progress)``: grade every partition of the split in ``work``
+(grade_partition, here or on other hosts) and return once each one is graded."""
 
 
 RECORDS_LABEL = "業務データ"
@@ -71,15 +83,17 @@ class GradeSummary:
 
 def grade_files(records: Path, registry: Path, out: Path, *, partitions: int | None = None,
                 workdir: Path | None = None, progress: Progress | None = None,
-                on_graded: Graded | None = None) -> GradeSummary:
+                on_graded: Graded | None = None, grade_parts: PartsGrader | None = None) -> GradeSummary:
     """Grade the RECORDS file against the REGISTRY file and write the result table to ``out``.
 
-    ``partitions``: None decides by size; 1 grades in memory; more splits both files.
-    ``on_graded(frame)`` receives each graded frame (the whole file, or one partition) with
-    both sides' facts, once its rows are written: an inspection opens its cases from them.
+    ``partitions``: None decides by size; 1 grades in memory; more splits both files (in a
+    folder made under ``workdir``). ``grade_parts`` grades the partitions of such a split
+    (default: one after the other, in this process; an inspection hands them to its workers).
+    ``on_graded(frame)`` receives the records graded B or C (of the whole file, or of one
+    partition, in the file's partition order) with both sides' facts, once the result is
+    written: an inspection opens its cases from them.
     Raises FilesRefused with every problem found in each file (rows as in the original files);
-    then ``on_graded`` may have been called for partitions graded before a later one was refused,
-    so the caller keeps nothing of it (it rolls back).
+    then ``on_graded`` has not been called.
     """
     started = time.perf_counter()
     records, registry, out = Path(records), Path(registry), Path(out)
@@ -94,7 +108,8 @@ def grade_files(records: Path, registry: Path, out: Path, *, partitions: int | N
         if partitions == 1:
             summary = _grade_in_memory(records, registry, tmp_out, graded)
         else:
-            summary = _grade_in_partitions(records, registry, tmp_out, partitions, workdir, progress, graded)
+            summary = _grade_in_partitions(records, registry, tmp_out, partitions, workdir, progress, graded,
+                                           grade_parts or grade_partitions_here)
         os.replace(tmp_out, out)
     finally:
         tmp_out.unlink(missing_ok=True)
@@ -130,63 +145,176 @@ def _grade_in_memory(records: Path, registry: Path, out: Path, on_graded: Graded
     summary = GradeSummary()
     _count(summary, graded)
     write_result(graded, out)
-    on_graded(graded)
+    on_graded(graded.filter(pl.col("grade") != "A"))
     return summary
 
 
 # --- partitions ------------------------------------------------------------------------------
 
 
-def _grade_in_partitions(records: Path, registry: Path, out: Path, partitions: int,
-                         workdir: Path | None, progress: Progress | None, on_graded: Graded) -> GradeSummary:
+def _grade_in_partitions(records: Path, registry: Path, out: Path, partitions: int, workdir: Path | None,
+                         progress: Progress | None, on_graded: Graded, grade_parts: PartsGrader) -> GradeSummary:
     report = progress or (lambda done, total, message: None)
     work = Path(tempfile.mkdtemp(prefix="caseflow-grade-", dir=workdir))
     try:
-        records_csv = _as_utf8(records, work / "records.csv")
-        registry_csv = _as_utf8(registry, work / "registry.csv")
-        steps = partitions + 2
-        report(0, steps, "ファイルを分割しています")
-        refused: dict[str, ExtractRefused] = {}
-        columns = {}
-        for label, path, kind in ((RECORDS_LABEL, records_csv, "records"), (REGISTRY_LABEL, registry_csv, "registry")):
-            try:
-                columns[kind] = _columns(path, kind)
-            except ExtractRefused as problem:
-                refused[label] = problem
-        if refused:
-            raise FilesRefused(refused)
-        records_columns, registry_columns = columns["records"], columns["registry"]
-        _split(records_csv, records_columns["my_number"], work / "records", partitions)
-        _split(registry_csv, registry_columns["my_number"], work / "registry", partitions)
-        report(1, steps, "記録をまたがる確認をしています")
-        cross = _cross_record(sorted((work / "records").glob(f"*/*{_PART_SUFFIX}")), records_columns)
-        summary = GradeSummary(partitions=partitions)
-        problems: list[Problem] = list(cross.problems)
-        registry_problems: list[Problem] = []
-        with open(out, "wb") as sink:
-            header = True
-            for part in range(partitions):
-                report(2 + part, steps, f"照合しています（{part + 1} / {partitions}）")
-                business = _read_partition(work / "records", part, "records", problems)
-                resident = _read_partition(work / "registry", part, "registry", registry_problems)
-                if problems or registry_problems or business is None:
-                    continue  # keep reading: the user gets every problem at once
-                if resident is None:
-                    resident = pl.DataFrame(schema=business.schema)
-                graded = grade(business, resident, cross_record=cross.flags)
-                _count(summary, graded)
-                write_result(graded, sink, header=header)
-                header = False
-                on_graded(graded)
-        for label, found in ((RECORDS_LABEL, problems), (REGISTRY_LABEL, registry_problems)):
-            if found:
-                found.sort(key=lambda p: (p.row, p.column))
-                refused[label] = ExtractRefused(found)
-        if refused:
-            raise FilesRefused(refused)
-        return summary
+        split_files(records, registry, work, partitions, report)
+        grade_parts(work, partitions, report)
+        return merge_partitions(work, partitions, out, on_graded)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# What a split folder holds besides the partitions: the cross-record flags and problems, and per
+# graded partition its result rows, its B and C records and its outcome (written last).
+_CROSS_FLAGS = "cross.ipc"
+_CROSS_PROBLEMS = "cross-problems.json"
+_GRADED = "graded"
+
+
+def split_files(records: Path, registry: Path, work: Path, partitions: int, progress: Progress) -> None:
+    """Split both files into ``partitions`` hash partitions in ``work`` and run the cross-record pass
+    over the whole records file, so that each partition can then be graded on its own (anywhere
+    ``work`` can be read: grade_partition).
+
+    Raises FilesRefused when a file's header cannot be read; problems in the rows are found by the
+    partitions' graders and reported by merge_partitions.
+    """
+    steps = partitions + 2
+    records_csv = _as_utf8(records, work / "records.csv")
+    registry_csv = _as_utf8(registry, work / "registry.csv")
+    progress(0, steps, "ファイルを分割しています")
+    refused: dict[str, ExtractRefused] = {}
+    columns = {}
+    for label, path, kind in ((RECORDS_LABEL, records_csv, "records"), (REGISTRY_LABEL, registry_csv, "registry")):
+        try:
+            columns[kind] = _columns(path, kind)
+        except ExtractRefused as problem:
+            refused[label] = problem
+    if refused:
+        raise FilesRefused(refused)
+    _split(records_csv, columns["records"]["my_number"], work / "records", partitions)
+    _split(registry_csv, columns["registry"]["my_number"], work / "registry", partitions)
+    for copy in (records_csv, registry_csv):
+        if copy.parent == work:  # a UTF-8 copy of a CP932 file: the partitions hold what is needed
+            copy.unlink()
+    progress(1, steps, "記録をまたがる確認をしています")
+    cross = _cross_record(sorted((work / "records").glob(f"*/*{_PART_SUFFIX}")), columns["records"])
+    _write_atomically(work / _CROSS_FLAGS, cross.flags.write_ipc)
+    _write_atomically(work / _CROSS_PROBLEMS, lambda path: path.write_text(_problems_json(cross.problems)))
+    (work / _GRADED).mkdir()
+
+
+def grade_partitions_here(work: Path, partitions: int, progress: Progress) -> None:
+    """Grade every partition of the split in ``work``, one after the other, in this process."""
+    for part in range(partitions):
+        progress(2 + part, partitions + 2, f"照合しています（{part + 1} / {partitions}）")
+        grade_partition(work, part)
+
+
+def partition_graded(work: Path, part: int) -> bool:
+    """Whether partition ``part`` of the split in ``work`` has been graded (its outcome is written)."""
+    return (work / _GRADED / f"{part}.json").exists()
+
+
+def grade_partition(work: Path, part: int) -> None:
+    """Grade partition ``part`` of the split in ``work`` and write what it found beside it: the
+    result rows, the B and C records, and an outcome (counts, or the rows' problems) written last,
+    so that a partition is either graded whole or not at all. Grading it again writes the same.
+    """
+    cross_problems = _read_problems(work / _CROSS_PROBLEMS)
+    problems: list[Problem] = []
+    registry_problems: list[Problem] = []
+    business = _read_partition(work / "records", part, "records", problems)
+    resident = _read_partition(work / "registry", part, "registry", registry_problems)
+    graded_dir = work / _GRADED
+    outcome: dict = {"records": 0, "counts": {}, "problems": _problems_list(problems),
+                     "registry_problems": _problems_list(registry_problems)}
+    if not (cross_problems or problems or registry_problems) and business is not None:
+        if resident is None:
+            resident = pl.DataFrame(schema=business.schema)
+        graded = grade(business, resident, cross_record=pl.read_ipc(work / _CROSS_FLAGS))
+        _write_atomically(graded_dir / f"{part}.csv", lambda path: write_result(graded, path, header=False))
+        flagged = graded.filter(pl.col("grade") != "A")
+        _write_atomically(graded_dir / f"{part}.flagged.ipc", flagged.write_ipc)
+        outcome["records"] = graded.height
+        outcome["counts"] = dict(graded["grade"].value_counts().iter_rows())
+    _write_atomically(graded_dir / f"{part}.json", lambda path: path.write_text(json.dumps(outcome)))
+
+
+def merge_partitions(work: Path, partitions: int, out: Path, on_graded: Graded) -> GradeSummary:
+    """The result file from the graded partitions of ``work``, in partition order, and their B and C
+    records to ``on_graded``; or FilesRefused with every problem the partitions found."""
+    problems = _read_problems(work / _CROSS_PROBLEMS)
+    registry_problems: list[Problem] = []
+    outcomes = []
+    for part in range(partitions):
+        outcome = json.loads((work / _GRADED / f"{part}.json").read_text())
+        problems += [Problem(*p) for p in outcome["problems"]]
+        registry_problems += [Problem(*p) for p in outcome["registry_problems"]]
+        outcomes.append(outcome)
+    refused: dict[str, ExtractRefused] = {}
+    for label, found in ((RECORDS_LABEL, problems), (REGISTRY_LABEL, registry_problems)):
+        if found:
+            found.sort(key=lambda p: (p.row, p.column))
+            refused[label] = ExtractRefused(found)
+    if refused:
+        raise FilesRefused(refused)
+    summary = GradeSummary(partitions=partitions)
+    with open(out, "wb") as sink:
+        header = True
+        for part, outcome in enumerate(outcomes):
+            rows = work / _GRADED / f"{part}.csv"
+            if not rows.exists():
+                continue  # no record in this partition
+            if header:
+                write_result(pl.DataFrame(schema=dict.fromkeys(RESULT_COLUMNS, pl.String)), sink)
+                header = False
+            _append(rows, sink)
+            summary.records += outcome["records"]
+            for grade_, n in outcome["counts"].items():
+                summary.counts[grade_] = summary.counts.get(grade_, 0) + n
+    for part in range(partitions):
+        flagged = work / _GRADED / f"{part}.flagged.ipc"
+        if flagged.exists():
+            on_graded(pl.read_ipc(flagged))
+    return summary
+
+
+def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
+    """Write ``target`` under a temporary name and rename it: a reader on any host sees all or nothing."""
+    partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.partial")
+    try:
+        write(partial)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _append(source: Path, sink) -> None:
+    sink.flush()
+    with open(source, "rb") as rows:
+        size = os.fstat(rows.fileno()).st_size
+        offset = 0
+        while offset < size:  # in the kernel: the rows never pass through Python
+            sent = os.sendfile(sink.fileno(), rows.fileno(), offset, size - offset)
+            if not sent:
+                break
+            offset += sent
+        if offset < size:
+            rows.seek(offset)
+            shutil.copyfileobj(rows, sink)
+
+
+def _problems_list(problems: list[Problem]) -> list[list]:
+    return [[p.row, p.column, p.problem] for p in problems]
+
+
+def _problems_json(problems: list[Problem]) -> str:
+    return json.dumps(_problems_list(problems), ensure_ascii=False)
+
+
+def _read_problems(path: Path) -> list[Problem]:
+    return [Problem(*p) for p in json.loads(path.read_text())]
 
 
 def _as_utf8(path: Path, target: Path) -> Path:

@@ -147,3 +147,14 @@ class Program(Base):
 
     def __repr__(self) -> str:
         return f"<Program {self.id}>"
+
+
+class ReferenceStamp(Base):
+    """One row: a stamp that changes whenever a program or an organisation is written, by any
+    process on any host (database triggers, in the writer's transaction: migration 0028). Each
+    process checks its cache of them against it (caseflow.organizations.reference)."""
+
+    __tablename__ = "reference_stamps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stamp: Mapped[int] = mapped_column(sa.BigInteger())

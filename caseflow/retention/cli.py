@@ -8,6 +8,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from caseflow.core.storage import files_root
+
 
 @click.group("retention")
 def retention() -> None:
@@ -75,7 +77,7 @@ def purge_command(dry_run: bool, on_date: dt.datetime | None, batch: int) -> Non
         click.echo(f"試行のみ（--dry-run）：何も削除していません。対象の案件は合計 {summary.total_cases:,}件です。")
         return
     db.session.commit()
-    removed = clear_print_run_files(db.session, current_app.instance_path)
+    removed = clear_print_run_files(db.session, files_root())
     db.session.remove()
     if summary.total_cases:
         reclaim_deleted_space(db.engine, ("cases", "corrections", "letters", "case_search_keys"))

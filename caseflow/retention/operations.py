@@ -171,7 +171,7 @@ def dispose_case(session: Session, case: Case, rule: RetentionRule) -> list[Disp
     return records
 
 
-def clear_print_run_files(session: Session, instance_path: str | Path) -> int:
+def clear_print_run_files(session: Session, root: str | Path) -> int:
     """Delete from disk the files of print runs marked disposed; returns how many folders went.
 
     Called after the commit that marked them, so a failure here leaves the records right and the
@@ -179,7 +179,7 @@ def clear_print_run_files(session: Session, instance_path: str | Path) -> int:
     """
     removed = 0
     for run_id in session.scalars(sa.select(PrintRun.id).where(PrintRun.files_disposed_at.is_not(None))):
-        directory = print_run_directory(instance_path, run_id)
+        directory = print_run_directory(root, run_id)
         if directory.exists():
             shutil.rmtree(directory)
             removed += 1

@@ -9,7 +9,7 @@ caller commits once.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from caseflow.cases.kernel import check_version, flush_case, record_event, session_of
 from caseflow.cases.models import Case
@@ -19,7 +19,8 @@ from caseflow.core.mynumber import mask_my_numbers
 from caseflow.core.params import required_text
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, NotFound
-from caseflow.organizations.models import Organization, OrganizationKind
+from caseflow.organizations import reference
+from caseflow.organizations.models import Organization
 from caseflow.policy import Permission, clause, may, require
 from caseflow.routing.models import InboxItem, InboxKind, Referral, ReferralStatus
 from caseflow.users.models import User
@@ -32,24 +33,29 @@ def _text(value: str | None, missing: str) -> str:
 
 
 def digital_agency(session: Session) -> Organization | None:
-    return session.scalars(sa.select(Organization).where(Organization.kind == OrganizationKind.DIGITAL_AGENCY)
-                           .order_by(Organization.id)).first()
+    """The Digital Agency (from the per-process reference cache)."""
+    return reference.digital_agency(session)
 
 
-def open_referral(case: Case) -> Referral | None:
+def open_referral(case: Case, referrals: list[Referral] | None = None) -> Referral | None:
+    """The case's referral awaiting an answer; from ``referrals`` (``referrals_of``) when already loaded."""
+    if referrals is not None:
+        return next((r for r in referrals if r.status is ReferralStatus.OPEN), None)
     return session_of(case).scalars(sa.select(Referral).where(Referral.case_id == case.id,
                                                             Referral.status == ReferralStatus.OPEN)).first()
 
 
 def referrals_of(session: Session, case: Case) -> list[Referral]:
-    return list(session.scalars(sa.select(Referral).where(Referral.case_id == case.id).order_by(Referral.id)))
+    # Not the case again, joined into every referral: it is loaded already.
+    return list(session.scalars(sa.select(Referral).where(Referral.case_id == case.id).order_by(Referral.id)
+                                .options(lazyload(Referral.case))))
 
 
-def referral_targets(case: Case, actor: User) -> list[Organization]:
-    """Where ``actor`` may refer the case now (empty when they may not refer it)."""
+def referral_targets(case: Case, actor: User, referrals: list[Referral] | None = None) -> list[Organization]:
+    """Where ``actor`` may refer the case now (empty when they may not refer it); ``referrals`` as for ``open_referral``."""
     session = session_of(case)
     holder = case.holder or case.agency
-    if not may(actor, Permission.REFERRAL_SEND, holder) or open_referral(case) is not None:
+    if not may(actor, Permission.REFERRAL_SEND, holder) or open_referral(case, referrals) is not None:
         return []
     candidates = [case.agency, case.program.ministry, digital_agency(session)]
     seen, targets = set(), []

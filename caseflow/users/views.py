@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from caseflow.core.json_errors import is_api_request
 from caseflow.core.pages import action
@@ -79,7 +80,8 @@ def _load_user(user_id: str) -> User | None:
     user_id = parse_id(number)
     if user_id is None:
         return None
-    user = db.session.get(User, user_id)
+    # The roles with the user (and its organisation): every request checks the session, in one statement.
+    user = db.session.get(User, user_id, options=[joinedload(User.role_links)])
     if user is None or not user.active or (user.session_token or "") != token:
         return None
     return user

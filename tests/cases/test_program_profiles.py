@@ -82,7 +82,7 @@ def test_an_inspection_of_a_program_the_organisation_does_not_link_is_refused(ap
     def start():
         return start_inspection(db.session, None, agency=agency, program=program,
                                 records=("records.csv", records_file()), registry=("registry.csv", registry_file()),
-                                instance_path=app.instance_path)
+                                root=app.instance_path)
 
     if refused:
         with pytest.raises(DomainError) as caught:

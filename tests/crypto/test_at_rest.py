@@ -67,8 +67,8 @@ def test_changing_the_number_keeps_the_digest_in_step(session, make_case):
 def test_cases_inserted_in_bulk_by_an_inspection_are_encrypted_too(app, session, agency, program, caseworker):
     batch = start_inspection(session, caseworker, agency=agency, program=program,
                              records=("records.csv", records_file()), registry=("registry.csv", registry_file()),
-                             instance_path=app.instance_path)
-    run_inspection(session, batch, instance_path=app.instance_path)
+                             root=app.instance_path)
+    run_inspection(session, batch, root=app.instance_path)
     session.flush()
     session.expire_all()
     cases = {c.source_record_id: c for c in session.scalars(sa.select(Case).where(Case.batch_id == batch.id))}

@@ -71,8 +71,8 @@ def inspect(app, agency, program, caseworker):
         batch = start_inspection(db.session, actor or caseworker, agency=agency, program=program,
                                  records=("records.csv", records or records_file()),
                                  registry=("registry.csv", registry or registry_file()),
-                                 instance_path=app.instance_path)
-        run_inspection(db.session, batch, instance_path=app.instance_path)
+                                 root=app.instance_path)
+        run_inspection(db.session, batch, root=app.instance_path)
         db.session.flush()
         return batch
 
@@ -117,7 +117,7 @@ def test_result_file_lists_every_record_with_verdicts(inspect, app):
 
 def test_uploaded_files_are_not_kept(inspect, app):
     batch = inspect()
-    assert sorted(p.name for p in batch_directory(app.instance_path, batch.id).iterdir()) == ["result.csv"]
+    assert sorted(p.name for p in batch_directory(app.instance_path, batch.id).iterdir()) == ["result.csv", "result.csv.sha256"]
 
 
 def test_importing_the_same_files_again_opens_no_duplicate(inspect):

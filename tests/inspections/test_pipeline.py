@@ -25,9 +25,9 @@ def _inspect(app, agency, program, caseworker, files) -> tuple:
     with open(files["records"], "rb") as records, open(files["registry"], "rb") as registry:
         batch = start_inspection(db.session, caseworker, agency=agency, program=program,
                                  records=("records.csv", records), registry=("registry.csv", registry),
-                                 instance_path=app.instance_path)
+                                 root=app.instance_path)
     seen = []
-    run_inspection(db.session, batch, instance_path=app.instance_path,
+    run_inspection(db.session, batch, root=app.instance_path,
                    progress=lambda done, total, message: seen.append(message))
     cases = db.session.execute(sa.select(Case.source_record_id, Case.grade, Case.grade_reason, Case.field_verdicts)
                                .where(Case.batch_id == batch.id).order_by(Case.source_record_id)).all()

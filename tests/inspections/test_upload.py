@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -97,3 +98,35 @@ def test_other_organisations_cannot_see_the_batch(jobs_app, worker):
     other.post("/login", data={"csrf_token": csrf_token(other), "login": "outsider", "password": PASSWORD})
     assert other.get(f"/inspections/{batch_id}").status_code == 404
     assert other.get(f"/inspections/{batch_id}/result.csv").status_code == 404
+
+
+def test_files_go_to_the_shared_storage_and_a_damaged_result_is_refused(jobs_app, worker, tmp_path):
+    """With STORAGE_PATH set (a folder every host mounts), the uploads and the result are there,
+    not in the host's instance folder; a result file cut short is refused, never sent."""
+    shared = tmp_path / "nfs"
+    jobs_app.config["STORAGE_PATH"] = str(shared)
+    program_id = _setup(jobs_app)
+    client = jobs_app.test_client()
+    client.post("/login", data={"csrf_token": csrf_token(client), "login": "uploader", "password": PASSWORD})
+    response = client.post("/inspections/new", data={
+        "csrf_token": csrf_token(client, "/inspections/new"), "program": str(program_id),
+        "records": (io.BytesIO(records_file()), "業務データ.csv"),
+        "registry": (io.BytesIO(registry_file()), "住基.csv"),
+    }, content_type="multipart/form-data")
+    assert response.status_code == 302
+    uploads = sorted(p.name for p in shared.glob("inspections/*/*"))
+    assert uploads == ["records.upload.csv", "records.upload.csv.sha256",
+                       "registry.upload.csv", "registry.upload.csv.sha256"]
+    worker.start()
+    wait_for(lambda: client.get(response.headers["Location"] + "/status").json["finished"])
+    batch_folder = next(shared.glob("inspections/*"))
+    assert sorted(p.name for p in batch_folder.iterdir()) == ["result.csv", "result.csv.sha256"]
+    assert not list(Path(jobs_app.instance_path).glob("inspections"))
+
+    result = client.get(f"/inspections/{batch_folder.name}/result.csv")
+    assert result.status_code == 200 and result.get_data() == (batch_folder / "result.csv").read_bytes()
+    result.close()
+    (batch_folder / "result.csv").write_bytes(b"record_id,grade,reason\n")  # cut short
+    refused = client.get(f"/inspections/{batch_folder.name}/result.csv")
+    assert refused.status_code == 503
+    assert "チェックサムと一致しません" in refused.get_data(as_text=True)

@@ -146,7 +146,7 @@ def test_print_run_merges_issued_letters_with_manifest_and_cover(letter_case, ma
                              address="青森県青森市新町二丁目2番2号")
     letters = [operations.issue_letter(db.session, caseworker, case, LetterKind.APOLOGY) for case in cases]
     run = operations.create_print_run(db.session, caseworker)
-    operations.build_print_run(db.session, run, instance_path=tmp_path)
+    operations.build_print_run(db.session, run, root=tmp_path)
     assert run.status is PrintRunStatus.READY and run.held_count == 0
     folder = operations.print_run_directory(tmp_path, run.id)
     merged = PdfReader(folder / "letters.pdf")
@@ -337,7 +337,7 @@ def test_a_print_run_built_again_after_a_killed_worker_leaves_one_set_of_files(l
     leftover = folder.parent / f".run-{run.id}-killed"
     leftover.mkdir(parents=True)
     (leftover / "letters.pdf").write_bytes(b"%PDF-1.7 half")
-    operations.build_print_run(db.session, run, instance_path=tmp_path)
+    operations.build_print_run(db.session, run, root=tmp_path)
     assert run.status is PrintRunStatus.READY
     assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]
     assert len(PdfReader(folder / "letters.pdf").pages) == run.pages_count

@@ -143,7 +143,7 @@ def test_purge_from_the_command_line_on_the_demo(demo_app, backend, tmp_path):
         aomori = db.session.scalars(sa.select(Organization).where(Organization.code == "022012")).one()
         # A print run holding the demo's issued letters, its files in the instance folder.
         run = letters.create_print_run(db.session, None, organization=aomori)
-        letters.build_print_run(db.session, run, instance_path=demo_app.instance_path)
+        letters.build_print_run(db.session, run, root=demo_app.instance_path)
         run_id, run_folder = run.id, letters.print_run_directory(demo_app.instance_path, run.id)
         letter_ids = set(db.session.scalars(sa.select(Letter.id).where(Letter.case_id.in_([c.id for c in notified]))))
         closed_ids = set(db.session.scalars(sa.select(Case.id).where(

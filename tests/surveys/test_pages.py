@@ -114,7 +114,7 @@ def test_an_inspection_answers_the_obligation_and_the_supervisor_signs_off(surve
     obligation = db.session.scalars(sa.select(InspectionObligation).where(
         InspectionObligation.organization_id == w.aomori.id)).one()
     batch = start_inspection(db.session, w.users["aomori"], agency=w.aomori, program=w.program,
-                             records=("r.csv", b"x"), registry=("g.csv", b"y"), instance_path=tmp_path)
+                             records=("r.csv", b"x"), registry=("g.csv", b"y"), root=tmp_path)
     assert batch.obligation_id == obligation.id
     login(client, w.users["aomori_boss"])
     page = client.get(f"/surveys/obligations/{obligation.id}").get_data(as_text=True)

@@ -202,8 +202,8 @@ ACCEPTED = {"5,000 columns", "formula cells", "CR-only line ends"}
 def inspect(app, agency, program, caseworker):
     def run(records: bytes, filename: str = "records.csv"):
         batch = start_inspection(db.session, caseworker, agency=agency, program=program, records=(filename, records),
-                                 registry=("registry.csv", _registry()), instance_path=app.instance_path)
-        run_inspection(db.session, batch, instance_path=app.instance_path)
+                                 registry=("registry.csv", _registry()), root=app.instance_path)
+        run_inspection(db.session, batch, root=app.instance_path)
         db.session.flush()
         return batch
 
@@ -224,7 +224,7 @@ def test_hostile_files_are_refused_whole_with_nothing_kept(app, backend, inspect
         left = sorted(p.name for p in batch_directory(app.instance_path, batch.id).glob("*"))
         if name in ACCEPTED:
             assert outcome == "accepted" and batch.status is BatchStatus.DONE, (name, batch.error)
-            assert left == ["result.csv"]
+            assert left == ["result.csv", "result.csv.sha256"]  # the grades and their checksum
         else:
             assert outcome == "refused", name
             assert batch.status is BatchStatus.REFUSED and _japanese(batch.error), name
@@ -263,7 +263,7 @@ def test_print_run_manifest_neutralises_formulas(make_case, agency, caseworker, 
                           address="青森県青森市新町一丁目1番1号")
     letter = letters.issue_letter(db.session, caseworker, case, LetterKind.APOLOGY)
     run = letters.create_print_run(db.session, caseworker)
-    letters.build_print_run(db.session, run, instance_path=tmp_path)
+    letters.build_print_run(db.session, run, root=tmp_path)
     with open(letters.print_run_directory(tmp_path, run.id) / "manifest.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     assert rows[1][0] == "'" + letter.document_number

@@ -27,6 +27,7 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
     415: ("unsupported_media_type", "リクエストの本文は JSON（Content-Type: application/json）で送信してください。"),
     422: ("invalid", "この操作はできません。"),
     500: ("internal_error", "処理中にエラーが発生しました。時間をおいてもう一度お試しください。"),
+    503: ("unavailable", "ただいま利用できません（データベースまたは処理待ちの列に接続できません）。しばらくしてからもう一度お試しください。"),
 }
 
 

@@ -72,6 +72,38 @@ def _error_page(status: int, title: str, message: str):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def _dependency_errors() -> tuple[type[BaseException], ...]:
+    import redis.exceptions
+
+    return (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError,
+            redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+DEPENDENCY_DOWN = _dependency_errors()
+UNAVAILABLE = {
+    "database": "データベースに接続できません。システムの再起動中か、障害が発生しています。",
+    "queue": "処理待ちの列（キュー）に接続できません。システムの再起動中か、障害が発生しています。",
+}
+
+
+def _dependency_down(exc: BaseException):
+    """The page (or the API's JSON) for a request that found the database or the queue down."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone with the database: nothing to roll back
+        pass
+    which = "database" if isinstance(exc, sa.exc.SQLAlchemyError) else "queue"
+    current_app.logger.warning("503: the %s is unreachable (%s)", which, type(exc).__name__)
+    if is_api_request():
+        response = error_response(503)
+    else:
+        # Rendered without the context processors: Flask-Login's would load the user from the database.
+        page = current_app.jinja_env.get_template("errors/unavailable.html")
+        response = make_response(page.render(message=UNAVAILABLE[which], request=request, url_for=url_for), 503)
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
@@ -114,6 +146,11 @@ def register_error_handlers(app: Flask) -> None:
                            f"{what}が大きすぎるため受け付けられませんでした。"
                            f"1回に送信できるのは合計{byte_size(limit)}までです。" if limit else
                            f"{what}が大きすぎるため受け付けられませんでした。")
+
+    # A dependency down (the database restarting, Redis stopped): a Japanese 503 that touches
+    # neither, with Retry-After, for the user and for the proxy (which tries another host on a GET).
+    for error in DEPENDENCY_DOWN:
+        app.register_error_handler(error, _dependency_down)
 
     @app.errorhandler(500)
     def _server_error(_exc):

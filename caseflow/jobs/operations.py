@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from caseflow.errors import DomainError, NotFound
 from caseflow.jobs import queue
 from caseflow.jobs.models import Job, JobStatus
+from caseflow.jobs.recovery import note_waiting
 from caseflow.policy import Permission, clause, require
 from caseflow.users.models import User
 
@@ -50,8 +51,9 @@ def dispatch(job: Job, app: Flask | None = None) -> bool:
     """Send a committed job to the workers; call it after ``db.session.commit()``.
 
     A worker may start the job at once, so it must already be committed. When the queue
-    cannot be reached the job is recorded as failed (in its own transaction) with a
-    message the user can read, and False is returned.
+    cannot be reached the job stays waiting, with a message the user can read, and False is
+    returned: the workers' sweep (every minute, caseflow.jobs.recovery) puts it on the queue
+    once the queue is back, so an accepted job is never lost.
     """
     identity = sa.inspect(job).identity  # read without loading: no new transaction
     if identity is None:
@@ -60,8 +62,8 @@ def dispatch(job: Job, app: Flask | None = None) -> bool:
     try:
         queue.enqueue(app, identity[0])
     except Exception:
-        logger.exception("job %s could not be queued", identity[0])
-        queue.mark_failed(identity[0], queue.DISPATCH_FAILED_MESSAGE)
+        logger.warning("job %s could not be queued now; the workers' sweep will queue it", identity[0])
+        note_waiting(identity[0], queue.DISPATCH_DELAYED_MESSAGE)
         return False
     return True
 

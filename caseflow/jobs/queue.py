@@ -56,7 +56,7 @@ STARTED_MESSAGE = "処理を開始しました。"
 DONE_MESSAGE = "処理が完了しました。"
 FAILED_MESSAGE = "処理中にエラーが発生したため、処理を中止しました。システム管理者に処理番号をお伝えください。"
 INTERRUPTED_MESSAGE = "ワーカーが停止したため、処理が中断されました。結果を確認してから、もう一度実行してください。"
-DISPATCH_FAILED_MESSAGE = "処理を受け付けられませんでした（処理待ちの列に接続できません）。時間をおいてもう一度お試しください。"
+DISPATCH_DELAYED_MESSAGE = "処理待ちの列に一時的に接続できません。接続が戻りしだい、自動で処理を始めます（操作し直す必要はありません）。"
 
 _EXTENSION = "caseflow.jobs"
 
@@ -275,9 +275,10 @@ def _build(app: Flask) -> _Queue:
     def run_job(job_id: int) -> None:
         _run(app, huey, job_id)
 
-    @huey.periodic_task(crontab(minute="*/5"))
+    @huey.periodic_task(crontab(minute="*"))
     def recover_jobs() -> None:
-        # A worker on another machine may have died with a job: its heartbeat stops.
+        # A worker on another machine may have died with a job: its heartbeat stops. A job
+        # created while the queue was unreachable (or whose task the queue lost) waits here.
         recover_interrupted_jobs(app)
 
     @huey.signal(SIGNAL_INTERRUPTED)

@@ -6,8 +6,8 @@ worker starts (and every five minutes while it runs) it looks for such jobs: on 
 machine, a job claimed by a process that no longer exists; on any machine, a job whose
 worker has not sent a heartbeat for ``STALE_AFTER``. The job goes back on the queue and
 runs again, at most ``MAX_ATTEMPTS`` times in all. Jobs still waiting whose task was lost
-(a queue emptied) are put on the queue again; delivering one twice is harmless, a job is
-claimed by one worker only.
+(a queue emptied, a queue unreachable when the job was created) are put on the queue again;
+delivering one twice is harmless, a job is claimed by one worker only.
 
 This module knows the jobs' rows, not the queue: ``caseflow.jobs.queue`` claims a job with
 ``worker_id``, beats its ``Heartbeat``, records a job that did not finish with ``mark_failed``,
@@ -102,6 +102,14 @@ class _Counts(Protocol):
     done: int
     total: int | None
     message: str | None
+
+
+def note_waiting(job_id: int, message: str) -> None:
+    """Tell, in its own transaction, why a waiting job has not started yet (the queue unreachable)."""
+    session = db.session
+    session.execute(sa.update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+                    .values(message=message).execution_options(synchronize_session=False))
+    session.commit()
 
 
 def mark_failed(job_id: int, message: str, progress: _Counts | None = None) -> None:

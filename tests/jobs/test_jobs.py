@@ -14,7 +14,7 @@ from huey import MemoryHuey, SqliteHuey
 
 from caseflow.errors import DomainError
 from caseflow.extensions import db
-from caseflow.jobs import operations, queue
+from caseflow.jobs import operations, queue, recovery
 from caseflow.jobs.models import Job, JobStatus
 from caseflow.jobs.queue import JobFailed, Progress, job_task, result_link
 from caseflow.organizations.models import Organization, OrganizationKind
@@ -268,7 +268,7 @@ def test_a_worker_stopped_at_once_marks_its_running_job_interrupted(jobs_app, wo
         GATES.pop(token).set()
 
 
-def test_an_unreachable_queue_fails_the_job_at_once(committed_app, world):
+def test_a_job_made_while_the_queue_is_unreachable_waits_and_the_sweep_queues_it(committed_app, world, tmp_path):
     committed_app.config["QUEUE_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
     try:
         with committed_app.app_context():
@@ -280,7 +280,18 @@ def test_an_unreachable_queue_fails_the_job_at_once(committed_app, world):
     finally:
         queue.close_queue(committed_app)
     row = job_row(committed_app, job_id)
-    assert row["status"] == JobStatus.FAILED and row["error"] == queue.DISPATCH_FAILED_MESSAGE
+    # Not lost, not failed: waiting, and the user is told it will start by itself.
+    assert row["status"] == JobStatus.QUEUED and row["message"] == queue.DISPATCH_DELAYED_MESSAGE
+    committed_app.config["QUEUE_URL"] = f"sqlite:///{tmp_path / 'queue.sqlite3'}"  # the queue is back
+    try:
+        with committed_app.app_context():
+            waiting = db.session.get(Job, job_id)
+            waiting.created_at -= recovery.LOST_AFTER * 2  # the sweep leaves a job just made alone
+            db.session.commit()
+        assert queue.recover_interrupted_jobs(committed_app) == [job_id]
+        assert [task.args[0] for task in queue.huey_for(committed_app).pending()] == [job_id]
+    finally:
+        queue.close_queue(committed_app)
 
 
 # --- who sees a job -------------------------------------------------------------------------------------------

@@ -163,6 +163,7 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{self.proxy_port};
+        set $caseflow_static {ROOT / "static"};
         include {PROXY_SNIPPET};
     }}
 }}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import signal
+import subprocess
 
 import polars as pl
 import pytest
@@ -19,9 +20,7 @@ from caseflow_synthetic import generate
 from tests.backends import require_service
 from tests.conftest import test_config as app_config
 from tests.jobs.conftest import REDIS_URL, redis_unavailable
-from tests.serving.hosts import Hosts, nginx_binary, wait_for
-
-pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # one database for all hosts
+from tests.serving.hosts import PROXY_SNIPPET, Hosts, nginx_binary, wait_for
 
 CASEWORKER = "hirosaki-caseworker"  # 弘前市, links 身体障害者手帳 (the demo)
 GUESSED = "aomori-caseworker"
@@ -67,6 +66,7 @@ def hosts(backend, demo_database, tmp_path):
         print(made.logs())
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # one database for all hosts
 def test_two_web_hosts_and_two_workers_share_files_sessions_and_login_counts(hosts):
     engine = make_engine(hosts.database_url)
     hosts.start(workers=[hosts.worker[1]])  # worker 1 not yet: the grading goes to worker 2
@@ -161,8 +161,36 @@ def test_two_web_hosts_and_two_workers_share_files_sessions_and_login_counts(hos
         for _ in range(6):
             assert requests.get(hosts.url + "/healthz", timeout=10).status_code == 200
         assert all('"GET /healthz' in process.output() for process in hosts.web)
+
+        # No web host left to answer: the proxy's own page, in Japanese.
+        for process in hosts.web:
+            process.stop()
+        down = requests.get(hosts.url + "/cases/", timeout=30)
+        assert down.status_code == 502 and "ただいま利用できません" in down.content.decode()
     finally:
         engine.dispose()
         hosts.stop()
     assert all(process.popen.returncode in (0, -signal.SIGTERM) for process in hosts.web + hosts.worker
                if process.popen is not None), hosts.logs()
+
+
+def test_the_deploy_config_is_accepted_by_nginx(tmp_path):
+    """deploy/nginx/caseflow.conf as installed (snippet in place, a certificate) passes `nginx -t`."""
+    nginx = nginx_binary()
+    require_service("nginx", None if nginx else "nginx がありません（scripts/setup.sh test が導入します）")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)
+    site = (PROXY_SNIPPET.parent / "caseflow.conf").read_text()
+    for installed, here in (("/etc/nginx/snippets/caseflow-proxy.conf", PROXY_SNIPPET),
+                            ("/etc/ssl/certs/caseflow.pem", tmp_path / "cert.pem"),
+                            ("/etc/ssl/private/caseflow.key", tmp_path / "key.pem"),
+                            ("/var/log/nginx/", f"{tmp_path}/")):
+        assert installed in site, installed
+        site = site.replace(installed, str(here))
+    (tmp_path / "caseflow.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
+                                         f"events {{}}\nhttp {{ include {tmp_path}/caseflow.conf; }}\n")
+    checked = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr

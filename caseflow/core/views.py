@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -20,6 +22,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 
 from caseflow.core import free_text, storage
 from caseflow.core.japanese import jst, wareki, ymd
@@ -86,6 +89,13 @@ UNAVAILABLE = {
 }
 
 
+def unavailable_page(reason: str) -> str:
+    """The proxy's static page (static/errors/unavailable.html) with ``reason`` in it: it touches
+    neither the database nor the queue (no template context: Flask-Login's would load the user)."""
+    page = (Path(current_app.static_folder) / "errors" / "unavailable.html").read_text(encoding="utf-8")
+    return re.sub(r'(<p id="reason">).*?(</p>)', lambda m: f"{m.group(1)}{escape(reason)}{m.group(2)}", page, count=1)
+
+
 def _dependency_down(exc: BaseException):
     """The page (or the API's JSON) for a request that found the database or the queue down."""
     try:
@@ -97,9 +107,7 @@ def _dependency_down(exc: BaseException):
     if is_api_request():
         response = error_response(503)
     else:
-        # Rendered without the context processors: Flask-Login's would load the user from the database.
-        page = current_app.jinja_env.get_template("errors/unavailable.html")
-        response = make_response(page.render(message=UNAVAILABLE[which], request=request, url_for=url_for), 503)
+        response = make_response(unavailable_page(UNAVAILABLE[which]), 503)
     response.headers["Retry-After"] = "30"
     return response
 

@@ -50,6 +50,15 @@ def _csv(frame: pl.DataFrame) -> bytes:
     return frame.write_csv().encode()
 
 
+def _wait_until_not(engine, table: str, row_id: int, statuses: tuple[str, ...], what: str) -> None:
+    """Until a worker has moved the row out of ``statuses`` (its job done)."""
+    def moved() -> bool:
+        with engine.connect() as conn:
+            return conn.scalar(sa.text(f"SELECT status FROM {table} WHERE id = :id"), {"id": row_id}) not in statuses
+
+    wait_for(moved, timeout=180, what=what)
+
+
 @pytest.fixture
 def hosts(backend, demo_database, tmp_path):
     require_service("Redis", redis_unavailable())
@@ -88,12 +97,7 @@ def test_two_web_hosts_and_two_workers_share_files_sessions_and_login_counts(hos
         with engine.connect() as conn:
             batch_id = conn.scalar(sa.text("SELECT max(id) FROM inspection_batches"))
 
-        def batch_done() -> bool:
-            with engine.connect() as conn:
-                return conn.scalar(sa.text("SELECT status FROM inspection_batches WHERE id = :id"),
-                                   {"id": batch_id}) in ("done", "refused", "failed")
-
-        wait_for(batch_done, timeout=120, what="the inspection")
+        _wait_until_not(engine, "inspection_batches", batch_id, ("queued", "running"), "the inspection")
         with engine.connect() as conn:
             status, opened = conn.execute(sa.text("SELECT status, cases_opened FROM inspection_batches "
                                                   "WHERE id = :id"), {"id": batch_id}).one()
@@ -121,12 +125,7 @@ def test_two_web_hosts_and_two_workers_share_files_sessions_and_login_counts(hos
         with engine.connect() as conn:
             run_id = conn.scalar(sa.text("SELECT max(id) FROM print_runs"))
 
-        def run_built() -> bool:
-            with engine.connect() as conn:
-                return conn.scalar(sa.text("SELECT status FROM print_runs WHERE id = :id"),
-                                   {"id": run_id}) != "queued"
-
-        wait_for(run_built, timeout=180, what="the print run")
+        _wait_until_not(engine, "print_runs", run_id, ("queued",), "the print run")
         with engine.connect() as conn:
             claimed = conn.scalar(sa.text("SELECT claimed_by FROM jobs WHERE kind = 'print_run' "
                                           "ORDER BY id DESC LIMIT 1"))

@@ -152,12 +152,29 @@ def coordinate(directory: Path, partitions: int | None) -> None:
     from caseflow.matching.partitioned import grade_files
 
     app = create_app()
+    marks: dict[str, float] = {"start": time.perf_counter()}
+
+    def progress(done: int, _total: int, _message: str) -> None:
+        if done == 1:
+            marks.setdefault("cross", time.perf_counter())
+
     with app.app_context():
         work = files_root(app) / "inspections" / "bench"
         work.mkdir(parents=True, exist_ok=True)
+        on_workers = partitions_on_workers(app)
+
+        def grade_parts(*args) -> None:
+            marks["partitions"] = time.perf_counter()
+            on_workers(*args)
+            marks["merge"] = time.perf_counter()
+
         summary = grade_files(directory / "records.csv", directory / "registry.csv", directory / "distributed.csv",
-                              partitions=partitions, workdir=work, grade_parts=partitions_on_workers(app))
-    print(f"{summary.records:,}件 {summary.seconds:.2f}秒 分割数 {summary.partitions}", file=sys.stderr)
+                              partitions=partitions, workdir=work, grade_parts=grade_parts, progress=progress)
+    end = marks["start"] + summary.seconds
+    phases = {"split": marks["cross"] - marks["start"], "cross": marks["partitions"] - marks["cross"],
+              "partitions": marks["merge"] - marks["partitions"], "merge": end - marks["merge"]}
+    print(f"{summary.seconds:.3f} {summary.records} {summary.partitions} "
+          + " ".join(f"{name}={seconds:.2f}" for name, seconds in phases.items()), file=sys.stderr)
 
 
 def run_distributed(directory: Path, workers: int, partitions: int | None) -> tuple[float, dict[str, float], str]:
@@ -208,27 +225,39 @@ def quality(directory: Path) -> None:
     print(f"  truth: {truth_share:.2%} of records are wrong linkages")
 
 
-def across_workers(directory: Path, size: int, counts: list[int], partitions: int | None) -> None:
-    """The data set graded in partitions in one process, then across 1, 2 … workers: the same result."""
+def across_workers(directory: Path, size: int, counts: list[int], partitions: int | None,
+                   graded_in: int | None) -> None:
+    """The data set graded in partitions across 1, 2 … workers: the same result as one process (the
+    run of `caseflow grade` just made, when it had as many partitions; else one made here)."""
     from caseflow.matching.partitioned import BYTES_PER_PARTITION
 
     total = (directory / "records.csv").stat().st_size + (directory / "registry.csv").stat().st_size
     partitions = partitions or max(2, math.ceil(total / 2 / BYTES_PER_PARTITION))
-    reference = directory / f"result-{partitions}.csv"
-    wall, peak, _stderr = measure([str(CASEFLOW), "grade", str(directory / "records.csv"),
-                                   str(directory / "registry.csv"), "--out", str(reference),
-                                   "--partitions", str(partitions)])
-    print(f"  one process, {partitions} partitions: {wall:.2f} s wall = {size / wall:,.0f} records/s, "
-          f"peak RSS {peak['VmRSS']:.2f} GiB (anonymous {peak['RssAnon']:.2f} GiB)")
+    reference = directory / "result.csv"
+    if graded_in != partitions:
+        reference = directory / f"result-{partitions}.csv"
+        wall, peak, _stderr = measure([str(CASEFLOW), "grade", str(directory / "records.csv"),
+                                       str(directory / "registry.csv"), "--out", str(reference),
+                                       "--partitions", str(partitions)])
+        print(f"  one process, {partitions} partitions: {wall:.2f} s wall = {size / wall:,.0f} records/s, "
+              f"peak RSS {peak['VmRSS']:.2f} GiB (anonymous {peak['RssAnon']:.2f} GiB)")
     for workers in counts:
         wall, peak, summary = run_distributed(directory, workers, partitions)
+        seconds, records, parts, *phases = summary.split()
+        phase = {name: float(value) for name, value in (p.split("=") for p in phases)}
         same = (directory / "distributed.csv").read_bytes() == reference.read_bytes()
-        print(f"  across {workers} worker{'s' if workers > 1 else ''}: {wall:.2f} s wall = "
-              f"{size / wall:,.0f} records/s, peak RSS of a process {peak['VmRSS']:.2f} GiB "
-              f"(anonymous {peak['RssAnon']:.2f} GiB); {summary}; "
+        print(f"  across {workers} worker{'s' if workers > 1 else ''}: {float(seconds):.2f} s grading = "
+              f"{int(records) / float(seconds):,.0f} records/s ({wall:.2f} s wall with the app's start), "
+              f"peak RSS of a process {peak['VmRSS']:.2f} GiB (anonymous {peak['RssAnon']:.2f} GiB); "
               f"result {'identical to' if same else 'DIFFERENT from'} one process")
+        per_partition = phase["partitions"] * workers / int(parts)
+        print(f"    split {phase['split']:.2f} s, cross-record pass {phase['cross']:.2f} s, {parts} partitions "
+              f"{phase['partitions']:.2f} s ({per_partition:.2f} s of a worker each, "
+              f"{per_partition * 1e6 / (int(records) / int(parts)):.2f} s per million records), "
+              f"merge {phase['merge']:.2f} s")
         (directory / "distributed.csv").unlink(missing_ok=True)
-    reference.unlink()
+    if reference.name != "result.csv":
+        reference.unlink()
 
 
 def main() -> None:
@@ -241,6 +270,8 @@ def main() -> None:
     parser.add_argument("--no-grade", action="store_true", help="only the runs across workers")
     parser.add_argument("--workers", default="", help="e.g. 1,2: grade the partitions across so many workers")
     parser.add_argument("--no-quality", action="store_true")
+    parser.add_argument("--reuse-result", type=int, metavar="K",
+                        help="with --no-grade: result.csv is from an earlier `caseflow grade` in K partitions")
     parser.add_argument("--floor-run", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--serve-partitions", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--coordinate", type=Path, help=argparse.SUPPRESS)
@@ -254,6 +285,7 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         print(f"{size:,} records")
         directory = dataset(size, args.data)
+        graded_in = args.reuse_result
         if not args.no_grade:
             runs = [run_grade(directory, args.partitions) for _ in range(args.repeat)]
             wall, peak, summary = min(runs, key=lambda run: run[0])
@@ -262,6 +294,7 @@ def main() -> None:
                   f"memory-mapped input files)" + (f"  [runs: {', '.join(f'{r[0]:.2f}' for r in runs)} s]"
                                                    if len(runs) > 1 else ""))
             print(f"  ({summary.strip()})")
+            graded_in = int(summary.split("分割数")[1].split("）")[0])
             if not args.no_floor:
                 floors = [run_floor(directory) for _ in range(args.repeat)]
                 floor_wall, floor_peak = min(floors, key=lambda run: run[0])
@@ -271,7 +304,7 @@ def main() -> None:
                 print(f"  grading = {wall / floor_wall:.2f} × the floor")
         counts = [int(w) for w in args.workers.split(",") if w]
         if counts:
-            across_workers(directory, size, counts, args.partitions)
+            across_workers(directory, size, counts, args.partitions, graded_in)
         if not args.no_quality and not args.no_grade:
             quality(directory)
 

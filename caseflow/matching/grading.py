@@ -227,12 +227,19 @@ def repeated(values: pl.Series) -> pl.Series:
     Sorting and comparing neighbours finds the repeated values five times faster than
     is_duplicated() on a million rows; they are few, and a look-up marks their rows.
     """
+    twice = repeated_values(values)
+    if twice.len() == 0:
+        return pl.repeat(False, values.len(), eager=True)
+    return values.is_in(twice.implode()).fill_null(False)
+
+
+def repeated_values(values: pl.Series) -> pl.Series:
+    """The (integer) values that occur more than once, each once; null is never one."""
     ordered = values.drop_nulls().sort()
     if ordered.len() < 2:
-        return pl.repeat(False, values.len(), eager=True)
+        return ordered.clear()
     later = ordered.slice(1)
-    twice = later.filter(later == ordered.slice(0, ordered.len() - 1)).unique()
-    return values.is_in(twice.implode()).fill_null(False)
+    return later.filter(later == ordered.slice(0, ordered.len() - 1)).unique()
 
 
 def _detectors(frame: pl.DataFrame, cross_record: pl.DataFrame | None = None) -> pl.DataFrame:

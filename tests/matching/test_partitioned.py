@@ -50,3 +50,22 @@ def test_problems_name_the_rows_of_the_original_file(dataset, tmp_path):
     assert (11, "birth_date") in found
     assert (len(lines), "record_id") in found
     assert not (tmp_path / "out.csv").exists()  # nothing half-written
+
+
+@pytest.mark.parametrize("number", ["123456789012", "012345678901", "12345678901", "+123", "-123", "０１２３４５",
+                                    "1234-5678-9012", "", None, "1234567890123456789", "9" * 19, " 123", "12a",
+                                    "1" * 18, "0"])
+def test_a_number_lands_in_the_partition_of_its_digits(number):
+    """Numbers written in ASCII digits are parsed as they are, the others rewritten first: the
+    partition is that of the number's digits (full width too, the first 18) either way."""
+    from caseflow.matching.partitioned import _number_key
+
+    digits = None
+    if number is not None:
+        ascii_digits = "".join(str("０１２３４５６７８９".index(c)) if c in "０１２３４５６７８９" else c for c in number)
+        kept = "".join(c for c in ascii_digits if c.isdigit())[:18]
+        digits = int(kept) if kept else None
+    frame = pl.DataFrame({"n": [number, "123456789012"]}, schema={"n": pl.String})  # one odd value among plain ones
+    for partitions in (3, 7):
+        found = frame.select(_number_key("n", partitions)).to_series()[0]
+        assert found == (digits % partitions if digits is not None else 0)

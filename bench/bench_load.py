@@ -68,6 +68,7 @@ LOGIN_PREFIX = "bench-load-"
 # The keys the loaded cases were encrypted with, and the instance folder: kept for --reuse.
 STATE_DIR = Path(tempfile.gettempdir()) / "caseflow-bench-load"
 KINDS = ("list", "case", "transition")  # what is counted; logins are reported apart
+LOGINS_PER_SECOND = 10  # users log in spread over users / 10 s before the measured window
 CASES_PER_USER = 5_000  # more than a user gets through in one run
 _CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 _VERSION = re.compile(r'name="version" value="(\d+)"')
@@ -189,13 +190,17 @@ def assignments(url: str, logins: list[str], per_user: int = CASES_PER_USER) -> 
 class LoadResult:
     """What a run of users did: latencies (s) and answers per kind, and the transitions answered as done."""
 
-    seconds: float = 0.0
+    seconds: float = 0.0  # the measured window: from when every user has logged in
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # kind → status → count
     failures: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # kind → what → count
     transitions: list[int] = field(default_factory=list)  # case ids answered 3xx (done)
     attempted: list[int] = field(default_factory=list)  # case ids a transition was sent for
     cpu_seconds: float = 0.0  # the load generator's own CPU time
+
+    @property
+    def login_failures(self) -> int:
+        return sum(self.failures.get("login", {}).values())
 
     @property
     def answered(self) -> int:
@@ -267,12 +272,13 @@ class _User(threading.Thread):
 
     def __init__(self, base_url: str, login: str, password: str, cases: list[int], pages: int,
                  think: tuple[float, float] | None, result: LoadResult, lock: threading.Lock,
-                 logged_in: threading.Barrier, stop: threading.Event, seed: int) -> None:
+                 logged_in: threading.Barrier, stop: threading.Event, seed: int, login_spread: float) -> None:
         super().__init__(daemon=True)
         self.browser = Browser(base_url)
         self.login, self.password, self.cases, self.pages, self.think = login, password, list(cases), pages, think
         self.result, self.lock, self.logged_in, self.stop = result, lock, logged_in, stop
         self.random = random.Random(seed)
+        self.login_spread = login_spread
 
     def _send(self, kind: str, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
         started = time.perf_counter()
@@ -304,8 +310,8 @@ class _User(threading.Thread):
         return status in (302, 303)
 
     def run(self) -> None:
-        if self.think:  # people do not all arrive in the same second
-            time.sleep(self.random.uniform(0, self.think[1]))
+        # People do not all arrive in the same second (a login costs the server a password hash).
+        time.sleep(self.random.uniform(0, self.login_spread))
         ok = self._log_in()
         try:
             self.logged_in.wait()
@@ -337,11 +343,12 @@ class _User(threading.Thread):
 
 
 def _run_threads(base_url: str, users: dict[str, list[int]], pages: dict[str, int], password: str, seconds: float,
-                 think: tuple[float, float] | None, seed: int) -> LoadResult:
+                 think: tuple[float, float] | None, seed: int, processes: int = 1) -> LoadResult:
     result, lock, stop = LoadResult(), threading.Lock(), threading.Event()
     logged_in = threading.Barrier(len(users) + 1)
+    spread = len(users) / LOGINS_PER_SECOND / processes
     threads = [_User(base_url, login, password, cases, pages.get(login, 1), think, result, lock, logged_in, stop,
-                     seed=seed * 100_003 + n)
+                     seed=seed * 100_003 + n, login_spread=spread)
                for n, (login, cases) in enumerate(sorted(users.items()))]
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     for thread in threads:
@@ -382,8 +389,8 @@ def run_load(base_url: str, users: dict[str, list[int]], seconds: float, think: 
     pages = pages or {}
     logins = sorted(users)
     shares = [logins[i::processes] for i in range(processes)]
-    jobs = [(base_url, {login: users[login] for login in share}, pages, password, seconds, think, seed + n)
-            for n, share in enumerate(shares) if share]
+    jobs = [(base_url, {login: users[login] for login in share}, pages, password, seconds, think, seed + n,
+             processes) for n, share in enumerate(shares) if share]
     if len(jobs) == 1:
         return _run_threads(*jobs[0])
     result = LoadResult()
@@ -465,20 +472,25 @@ def _start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int, 
     raise SystemExit("gunicorn did not answer /healthz within 60 s")
 
 
-def _cpu_of_tree(pid: int) -> float:
-    """CPU seconds of a process and its children still running (gunicorn's master and workers)."""
+def _cpu_by_process(keep) -> dict[int, float]:
+    """CPU seconds so far of the processes ``keep(pid, parent pid, command line)`` picks, by pid."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    found = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if int(proc.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+        if keep(int(proc.name), int(fields[1]), command):
+            found[int(proc.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+def _cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 # --- the report -----------------------------------------------------------------------------------
@@ -501,7 +513,7 @@ def report(result: LoadResult) -> None:
               f"{result.statuses.get(kind, {}).get(409, 0):>4} {result.errors(kind) if kind in KINDS else '':>6}")
     total = sum(len(result.latencies.get(kind, [])) for kind in KINDS)
     print(f"all        {total:>8,} {total / result.seconds:>7.1f} requests/s over {result.seconds:.0f} s "
-          f"(logins apart); errors: {result.errors()}")
+          f"(logins apart); errors: {result.errors()} (and {result.login_failures} failed logins)")
     for kind, failures in result.failures.items():
         print(f"errors in {kind}: " + ", ".join(f"{what} ×{n}" for what, n in sorted(failures.items())))
     print(f"load generator CPU: {result.cpu_seconds:.1f} s ({result.cpu_seconds / result.seconds:.0%} of one core)")
@@ -567,14 +579,25 @@ def main() -> None:
     print(f"mode {args.mode}: {users} users{f', think {think[0]:g}–{think[1]:g} s' if think else ', no pause'}; "
           f"gunicorn {size.workers} workers × {size.threads} threads (gthread); load generator "
           f"{args.client_processes} process(es) of threads; {os.cpu_count()} CPUs shared by all")
+    def gunicorn(pid: int, parent: int, _command: str) -> bool:
+        return server.pid in (pid, parent)
+
+    def postgres(_pid: int, _parent: int, command: str) -> bool:
+        return command.startswith("postgres:") and f" {DATABASE} " in command
+
     try:
         mark = event_mark(url)
-        server_cpu = _cpu_of_tree(server.pid)
+        before = _cpu_by_process(gunicorn), _cpu_by_process(postgres)
         result = run_load(f"http://127.0.0.1:{port}", plan["users"], args.seconds, think, pages=plan["pages"],
                           processes=args.client_processes)
-        server_cpu = _cpu_of_tree(server.pid) - server_cpu
+        server_cpu = _cpu_spent(before[0], _cpu_by_process(gunicorn))
+        database_cpu = _cpu_spent(before[1], _cpu_by_process(postgres))
         report(result)
-        print(f"gunicorn CPU: {server_cpu:.1f} s ({server_cpu / result.seconds:.0%} of one core, logins included)")
+        print(f"gunicorn CPU: {server_cpu:.1f} s ({server_cpu / result.seconds:.0%} of one core), PostgreSQL "
+              f"backends of {DATABASE}: {database_cpu:.1f} s ({database_cpu / result.seconds:.0%}); logins "
+              f"included; per answered request: {1000 * server_cpu / max(result.answered, 1):.0f} ms + "
+              f"{1000 * database_cpu / max(result.answered, 1):.0f} ms; load average after: "
+              f"{os.getloadavg()[0]:.1f}")
         report_actions(actions_once(url, result, mark))
     finally:
         server.terminate()

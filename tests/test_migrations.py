@@ -19,7 +19,7 @@ TABLES = {"organizations", "programs", "users", "user_roles", "cases", "case_eve
           "recipients", "case_search_keys", "admin_changes", "admin_chain_head", "intake_serials",
           "surveys", "survey_programs", "survey_respondents", "survey_attachments", "obligation_rule_tables",
           "inspection_obligations", "case_states", "published_agency_figures", "published_notes",
-          "published_grades", "published_trial_lines"}
+          "published_grades", "published_trial_lines", "reference_stamps"}
 
 
 def _tables(url: str) -> set[str]:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased, defaultload, joinedload, lazyload
+from sqlalchemy.orm import Session, aliased, defaultload, joinedload, lazyload, selectinload
 
 from caseflow.cases.models import Case, Correction, Dismissal
 from caseflow.errors import NotFound
@@ -25,15 +25,6 @@ def visible_cases_clause(user: User, cases=Case) -> sa.ColumnElement[bool]:
     return clause(user, Permission.CASE_VIEW, cases)
 
 
-def get_visible_case(session: Session, case_id: int, user: User) -> Case:
-    """Load a case the user may see; any other case is 'not found', whether it exists or not."""
-    stmt = sa.select(Case).where(Case.id == case_id, visible_cases_clause(user))
-    case = session.scalars(stmt).one_or_none()
-    if case is None:
-        raise NotFound(NOT_FOUND)
-    return case
-
-
 # A case's program (with its ministry), agency and holder come from the per-process reference
 # cache (``adopt_references``), not joined into the statement: fewer joins to plan and to read.
 REFERENCES_FROM_CACHE = (lazyload(Case.program), lazyload(Case.agency), lazyload(Case.holder))
@@ -44,6 +35,18 @@ def adopt_references(session: Session, cases) -> None:
     for cases loaded with ``REFERENCES_FROM_CACHE``: ``case.program`` then loads without a statement."""
     reference.adopt(session, program_ids=[c.program_id for c in cases],
                     organization_ids=[i for c in cases for i in (c.agency_id, c.holder_id)])
+
+
+# The assignee is shown by name; their roles and organisation are looked up if ever needed.
+_ASSIGNEE_BY_NAME = (defaultload(Case.assignee).options(lazyload(User.role_links), lazyload(User.organization)),)
+
+
+# A case's proposals load with it (``lazy="selectin"``), the guards read them; who made and decided
+# them is looked up only when shown (their ids are on the proposals).
+_PROPOSALS_WITHOUT_PEOPLE = (
+    selectinload(Case.corrections).options(lazyload(Correction.proposed_by), lazyload(Correction.decided_by)),
+    selectinload(Case.dismissals).options(lazyload(Dismissal.proposed_by), lazyload(Dismissal.decided_by)),
+)
 
 
 def named_only(path):
@@ -58,10 +61,27 @@ CASE_PAGE_LOADING = (
     *REFERENCES_FROM_CACHE,
     joinedload(Case.corrections).options(lazyload(Correction.proposed_by), lazyload(Correction.decided_by)),
     joinedload(Case.dismissals).options(lazyload(Dismissal.proposed_by), lazyload(Dismissal.decided_by)),
-    defaultload(Case.assignee).options(lazyload(User.role_links), lazyload(User.organization)),
+    *_ASSIGNEE_BY_NAME,
 )
 # The other cases, in a statement about one case: those with the same My Number.
 _OTHER_CASES = aliased(Case, name="other_cases")
+
+
+def get_visible_case(session: Session, case_id: int, user: User) -> Case:
+    """Load a case the user may see; any other case is 'not found', whether it exists or not.
+
+    Its program and organisations come from the reference cache, checked against the stamp the
+    same statement reads."""
+    row = session.execute(sa.select(Case, reference.stamp_column())
+                          .where(Case.id == case_id, visible_cases_clause(user))
+                          .options(*REFERENCES_FROM_CACHE, *_ASSIGNEE_BY_NAME, *_PROPOSALS_WITHOUT_PEOPLE)
+                          ).one_or_none()
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    case, stamp = row
+    reference.saw_stamp(stamp)
+    adopt_references(session, [case])
+    return case
 
 
 def get_case_for_page(session: Session, case_id: int, user: User) -> tuple[Case, int]:

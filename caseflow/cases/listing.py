@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, defaultload, defer, lazyload
+from sqlalchemy.orm import Session, defaultload, lazyload, load_only, raiseload
 
 from caseflow.cases.access import REFERENCES_FROM_CACHE, adopt_references, visible_cases_clause
 from caseflow.cases.models import Case
@@ -181,13 +181,15 @@ COUNT_CAP = 10_000
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a case list; ``capped``: more than ``total`` cases match (counted up to a cap)."""
+    """One page of a case list; ``capped``: more than ``total`` cases match (counted up to a cap);
+    ``awaiting``: the ids of its cases awaiting identification (本人特定待ち)."""
 
     cases: list[Case]
     total: int
     page: int
     per_page: int
     capped: bool = False
+    awaiting: frozenset[int] = frozenset()
 
     @property
     def pages(self) -> int:
@@ -195,15 +197,17 @@ class Page:
 
 
 # What a row of a case list shows (templates/cases/_case_table.html, the API's summary) and no more:
-# of the encrypted columns only the My Number is decrypted (shown masked); the registry's facts are
-# not even read (a row that used one would fail loudly rather than load it case by case); of the
-# proposals, the corrections (本人特定待ち); of the assignee, the name; the program and the
-# organisations from the reference cache.
+# of the encrypted columns only the My Number is read and decrypted (it is shown masked); the other
+# columns are not read at all (a row that used one would fail loudly rather than load it case by
+# case); no proposals (本人特定待ち is asked in SQL: ``awaiting_identification``); of the assignee, the
+# name; the program and the organisations from the reference cache.
+ROW_COLUMNS = (Case.id, Case.version, Case.program_id, Case.agency_id, Case.holder_id, Case.batch_id,
+               Case.registered_number, Case.record_name, Case.grade, Case.status, Case.assignee_id, Case.due_date,
+               Case.detected_at, Case.updated_at, Case.facts_disposed_at)
 ROW_LOADING = (
+    load_only(*ROW_COLUMNS, raiseload=True),
     *REFERENCES_FROM_CACHE,
-    *(defer(getattr(Case, f"registry_{fact}"), raiseload=True) for fact in ("name", "kana", "birth_date", "sex",
-                                                                              "address")),
-    lazyload(Case.dismissals),
+    raiseload(Case.corrections), raiseload(Case.dismissals),
     defaultload(Case.assignee).options(lazyload(User.role_links), lazyload(User.organization)),
 )
 
@@ -216,6 +220,14 @@ def list_rows(session: Session, case_ids: list[int]) -> list[Case]:
         sa.select(Case).where(Case.id.in_(case_ids)).options(*ROW_LOADING))}
     adopt_references(session, loaded.values())
     return [loaded[case_id] for case_id in case_ids if case_id in loaded]
+
+
+def awaiting_identification(session: Session, case_ids: list[int]) -> frozenset[int]:
+    """Those of ``case_ids`` awaiting identification (``Case.awaits_identification``, in SQL): one
+    statement for a page, instead of loading every case's corrections."""
+    if not case_ids:
+        return frozenset()
+    return frozenset(session.scalars(sa.select(Case.id).where(Case.id.in_(case_ids), Case.awaits_identification)))
 
 
 def page_of(session: Session, stmt: sa.Select, *, sort: str, page: int, per_page: int,
@@ -240,4 +252,5 @@ def page_of(session: Session, stmt: sa.Select, *, sort: str, page: int, per_page
     if rows:
         reference.saw_stamp(rows[0][1])
     case_ids = [case_id for case_id, _stamp in rows]
-    return Page(list_rows(session, case_ids), total, page, per_page, capped)
+    return Page(list_rows(session, case_ids), total, page, per_page, capped,
+                awaiting_identification(session, case_ids))

@@ -69,19 +69,34 @@ def _render_list(*, mine: bool, args=None, status: int = 200):
             sa.exists().where(Case.program_id == Program.id, visible_cases_clause(current_user))
         ).order_by(Program.id)
     ).all()
-    assignees = db.session.scalars(
-        sa.select(User).where(User.organization_id == current_user.organization_id).order_by(User.display_name)
+    assignees = db.session.execute(  # the filter's choices: ids and names
+        sa.select(User.id, User.display_name).where(User.organization_id == current_user.organization_id)
+        .order_by(User.display_name)
     ).all()
     return render_template(
         "cases/list.html", cases=result.cases, filters=filters, page=result.page, pages=result.pages,
-        total=result.total, capped=result.capped, mine=mine,
+        total=result.total, capped=result.capped, awaiting=result.awaiting, mine=mine,
         statuses=list(CaseStatus), grades=list(Grade), viewed_choices=list(ViewedOnPortal), sources=list(CaseSource),
         programs=programs,
         assignees=assignees, export_urls=_export_urls(args, mine=mine),
         today=today, report_filters=_report_filter_labels(filters),
-        shows_facts=lambda case: may(current_user, Permission.CASE_FACTS, case), hidden=export.HIDDEN,
+        shows_facts=facts_shown_per_case(), hidden=export.HIDDEN,
         **_queue_list_context(args, mine=mine, today=today),
     ), status
+
+
+def facts_shown_per_case():
+    """Whether the current user sees a case's people's facts (the policy's ``case.facts``), asked once
+    per agency, holder and program on a page of cases: the answer depends on nothing else of a case."""
+    answers: dict[tuple, bool] = {}
+
+    def shown(case: Case) -> bool:
+        key = (case.agency_id, case.holder_id, case.program_id)
+        if key not in answers:
+            answers[key] = may(current_user, Permission.CASE_FACTS, case)
+        return answers[key]
+
+    return shown
 
 
 def _export_urls(args, *, mine: bool) -> dict[str, str]:

@@ -495,8 +495,7 @@ def create_print_run(session: Session, actor: User | None, *, organization: Orga
     return run
 
 
-def print_run_directory(root: str | Path, run_id: int) -> Path:
-    """The run's folder under the shared storage ``root`` (caseflow.core.storage.files_root)."""
+def print_run_directory(root: str | Path, run_id: int) -> Path:  # root: caseflow.core.storage.files_root
     return Path(root) / "print_runs" / str(run_id)
 
 
@@ -556,10 +555,9 @@ def build_print_run(session: Session, run: PrintRun, *, root: str | Path,
             "created_on": today_jst().isoformat(),
         })
         (work / PRINT_RUN_FILES["cover"]).write_bytes(cover)
-        for filename in PRINT_RUN_FILES.values():
+        for filename in PRINT_RUN_FILES.values():  # checksums, checked before a download
             storage.seal(work / filename)
-        if target.exists():
-            shutil.rmtree(target)
+        shutil.rmtree(target, ignore_errors=True)  # an earlier build of this run
         os.replace(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

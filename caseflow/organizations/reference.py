@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from caseflow.organizations.models import Organization, OrganizationKind, Program, ReferenceStamp
 
 _G_STAMP = "caseflow_reference_stamp"
+_ADOPTED = "caseflow_adopted_references"
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ def adopt(session: Session, *, program_ids=(), organization_ids=()) -> None:
         for key in set(ids):
             if key is not None and key in known and session.identity_map.get(
                     sa.inspect(model).identity_key_from_primary_key((key,))) is None:
-                session.merge(known[key], load=False)
+                # The session holds clean objects weakly: kept here, they stay for the session's life.
+                session.info.setdefault(_ADOPTED, []).append(session.merge(known[key], load=False))
 
 
 def digital_agency(session: Session) -> Organization | None:

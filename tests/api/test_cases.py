@@ -453,7 +453,7 @@ def test_responses_never_carry_a_full_my_number(api_as, make_case, caseworker, s
     assert case.registered_number[-4:] in texts[2]
 
 
-def test_a_server_error_is_json_too(tmp_path):
+def test_a_database_that_cannot_be_opened_is_a_json_503(tmp_path):
     """A database that cannot be opened: the API still answers its error body, with nothing of the cause."""
     from caseflow import create_app
 
@@ -465,5 +465,7 @@ def test_a_server_error_is_json_too(tmp_path):
             response = client.get("/api/v1/cases", headers={"Authorization": "Bearer some-token-value"})
     finally:
         db.state(broken).engine.dispose()
-    assert _error(response, 500) == {
-        "code": "internal_error", "message": "処理中にエラーが発生しました。時間をおいてもう一度お試しください。"}
+    assert _error(response, 503) == {
+        "code": "unavailable",
+        "message": "ただいま利用できません（データベースまたは処理待ちの列に接続できません）。しばらくしてからもう一度お試しください。"}
+    assert response.headers["Retry-After"] == "30"

@@ -33,6 +33,16 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+def dependency_errors() -> tuple[type[BaseException], ...]:
+    """What a request or a job raises when the database or the queue is down (restarting, unreachable):
+    not a fault of the request, so a 503 for a page (caseflow.core.views), a job run again (caseflow.jobs)."""
+    import redis.exceptions
+    import sqlalchemy.exc
+
+    return (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.TimeoutError,
+            redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
 STALE_MESSAGE = (
     "この案件は他の職員により更新されています。画面を再読み込みして最新の内容を確認してから、もう一度操作してください。"
 )

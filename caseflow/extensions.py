@@ -10,6 +10,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Connection, Engine
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, scoped_session
 
 from caseflow.db import make_engine
@@ -36,7 +37,12 @@ class Database:
 
         @app.teardown_appcontext
         def _remove_session(_exc):
-            self.session.remove()
+            try:
+                self.session.remove()
+            except sa_exc.SQLAlchemyError:
+                # The database went away during the request (a restart): the pool has dropped the
+                # connection; forget the session all the same, so the next request starts afresh.
+                self.session.registry.clear()
 
     @staticmethod
     def state(app: Flask | None = None) -> DatabaseState:

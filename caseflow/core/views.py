@@ -29,7 +29,7 @@ from caseflow.core.japanese import jst, wareki, ymd
 from caseflow.core.json_errors import error_response, invalid_request, is_api_request
 from caseflow.core.limits import LIMITS
 from caseflow.core.params import BAD_CHARACTERS_MESSAGE, has_bad_characters
-from caseflow.errors import DomainError
+from caseflow.errors import DomainError, dependency_errors
 from caseflow.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -75,14 +75,7 @@ def _error_page(status: int, title: str, message: str):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
-def _dependency_errors() -> tuple[type[BaseException], ...]:
-    import redis.exceptions
-
-    return (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError,
-            redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-
-
-DEPENDENCY_DOWN = _dependency_errors()
+DEPENDENCY_DOWN = dependency_errors()
 UNAVAILABLE = {
     "database": "データベースに接続できません。システムの再起動中か、障害が発生しています。",
     "queue": "処理待ちの列（キュー）に接続できません。システムの再起動中か、障害が発生しています。",

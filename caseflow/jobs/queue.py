@@ -43,7 +43,7 @@ from huey.signals import SIGNAL_INTERRUPTED
 from caseflow.core.logs import exception_summary
 from caseflow.core.mynumber import contains_my_number
 from caseflow.db import utcnow
-from caseflow.errors import DomainError
+from caseflow.errors import DomainError, dependency_errors
 from caseflow.extensions import db
 from caseflow.jobs import recovery
 from caseflow.jobs.models import Job, JobStatus
@@ -56,6 +56,7 @@ STARTED_MESSAGE = "処理を開始しました。"
 DONE_MESSAGE = "処理が完了しました。"
 FAILED_MESSAGE = "処理中にエラーが発生したため、処理を中止しました。システム管理者に処理番号をお伝えください。"
 INTERRUPTED_MESSAGE = "ワーカーが停止したため、処理が中断されました。結果を確認してから、もう一度実行してください。"
+DEPENDENCY_DOWN = dependency_errors()
 DISPATCH_DELAYED_MESSAGE = "処理待ちの列に一時的に接続できません。接続が戻りしだい、自動で処理を始めます（操作し直す必要はありません）。"
 
 _EXTENSION = "caseflow.jobs"
@@ -434,6 +435,11 @@ def _run(app: Flask, huey: Huey, job_id: int) -> None:
             job.progress_done, job.progress_total = progress.done, progress.total
             job.message = progress.message or DONE_MESSAGE
             session.commit()
+        except DEPENDENCY_DOWN:
+            # The database or the queue went away mid-job (a restart): nothing was kept (one
+            # transaction), so the job waits to run again from the start, as after a dead worker.
+            logger.warning("job %s (%s) interrupted: a service it needs is unreachable", job_id, job.kind)
+            recovery.put_back(job_id)
         except DomainError as exc:
             session.rollback()
             message = exc.message if not contains_my_number(exc.message) else FAILED_MESSAGE

@@ -21,6 +21,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Collection
 from typing import Protocol
 
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 RESUMED_MESSAGE = "前回の実行がワーカーの停止で中断されたため、最初からやり直します。"
 GAVE_UP_MESSAGE = "ワーカーの停止で3回中断されたため、処理を中止しました。システム管理者にお問い合わせください。"
+
+RESUMED_AFTER_OUTAGE = "データベースまたは処理待ちの列に一時的に接続できなかったため、最初からやり直します。"
 
 HEARTBEAT_SECONDS = 30
 STALE_AFTER = dt.timedelta(minutes=5)
@@ -102,6 +105,27 @@ class _Counts(Protocol):
     done: int
     total: int | None
     message: str | None
+
+
+def put_back(job_id: int, *, tries: int = 30, wait: float = 2.0) -> bool:
+    """Set a running job that lost its database or queue back to waiting (the sweep queues it again),
+    trying for a minute while the database comes back; failed after MAX_ATTEMPTS. If the database
+    stays away longer, the job's heartbeat stops and the sweep finds it (STALE_AFTER)."""
+    for _ in range(tries):
+        try:
+            db.session.rollback()
+            moved = db.session.execute(
+                sa.update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING,
+                                     Job.attempts < MAX_ATTEMPTS)
+                .values(status=JobStatus.QUEUED, message=RESUMED_AFTER_OUTAGE, claimed_by=None, heartbeat_at=None)
+                .execution_options(synchronize_session=False)).rowcount
+            db.session.commit()
+            if not moved:
+                mark_failed(job_id, GAVE_UP_MESSAGE)
+            return bool(moved)
+        except sa.exc.SQLAlchemyError:
+            time.sleep(wait)  # the database is still coming back
+    return False
 
 
 def note_waiting(job_id: int, message: str) -> None:

@@ -76,6 +76,19 @@ def counts_runs(job: Job, progress: Progress) -> dict:
     return {"ran": True}
 
 
+@job_task("test_loses_database", label="テスト（データベースの再起動）")
+def loses_database(job: Job, progress: Progress) -> dict:
+    """Writes a row; on its first run its database connection is cut, as a PostgreSQL restart cuts it."""
+    token = job.params["token"]
+    RUNS[token] = RUNS.get(token, 0) + 1
+    db.session.add(Organization(code=f"L{token[:8]}{RUNS[token]}", name="処理中に作られた組織",
+                                kind=OrganizationKind.LINKING_AGENCY))
+    db.session.flush()
+    if RUNS[token] == 1:
+        db.session.execute(sa.text("SELECT pg_terminate_backend(pg_backend_pid())"))
+    return {"runs": RUNS[token]}
+
+
 # --- helpers ---------------------------------------------------------------------------------
 
 
@@ -224,6 +237,26 @@ def test_an_unexpected_error_fails_the_job_rolls_its_work_back_and_keeps_the_tra
     with db.state(jobs_app).engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).where(Organization.code == f"X{token[:10]}")) == 0
     assert job_row(jobs_app, job_id)["error"] == final["message"]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # a connection cut by the server
+def test_a_job_whose_database_goes_away_waits_and_runs_again_from_the_start(jobs_app, worker, world):
+    token = new_token()
+    job_id = start_job(jobs_app, world.worker_id, "test_loses_database", {"token": token})
+    worker.start()
+    wait_for(lambda: job_row(jobs_app, job_id)["status"] == JobStatus.QUEUED and RUNS.get(token) == 1)
+    row = job_row(jobs_app, job_id)
+    assert row["message"] == recovery.RESUMED_AFTER_OUTAGE and row["attempts"] == 1
+    with jobs_app.app_context():  # the next sweep, a minute on
+        waiting = db.session.get(Job, job_id)
+        waiting.created_at -= recovery.LOST_AFTER * 2
+        db.session.commit()
+    assert queue.recover_interrupted_jobs(jobs_app) == [job_id]
+    wait_for(lambda: job_row(jobs_app, job_id)["status"] == JobStatus.SUCCEEDED)
+    assert RUNS[token] == 2 and job_row(jobs_app, job_id)["attempts"] == 2
+    with db.state(jobs_app).engine.connect() as conn:  # the first run's row rolled back, the second's kept
+        codes = conn.scalars(sa.select(Organization.code).where(Organization.code.like(f"L{token[:8]}%"))).all()
+    assert codes == [f"L{token[:8]}2"]
 
 
 def test_a_kind_the_worker_does_not_know_fails_clearly(jobs_app, worker, world):

@@ -209,14 +209,18 @@ def one_try(name: str, hosts: Hosts, url: str, plan: dict, seconds: float) -> No
     time.sleep(8)  # the users logged in and working
     probe = Probe(hosts.url, probe_browser)
     probe.start()
-    asked = [admin.selftest() for _ in range(3)]
+    asked = [admin.selftest() for _ in range(3)]  # running when the fault comes
     started = time.perf_counter()
-    if name == "worker":
-        did = fault_worker(hosts, url)
-    else:
-        did = {"postgres": fault_postgres, "redis": fault_redis, "web": fault_web}[name](hosts)
-    outage = time.perf_counter() - started
-    asked += [admin.selftest() for _ in range(2)]  # asked for right after
+    done: list[str] = []
+    fault = {"postgres": fault_postgres, "redis": fault_redis, "web": fault_web,
+             "worker": lambda hosts: fault_worker(hosts, url)}[name]
+    faulting = threading.Thread(target=lambda: done.append(fault(hosts)))
+    faulting.start()
+    time.sleep(1)
+    asked += [admin.selftest() for _ in range(2)]  # asked for during the fault
+    faulting.join()
+    did, outage = done[0], time.perf_counter() - started
+    asked += [admin.selftest() for _ in range(2)]  # and right after
     load.join()
     probe.stop.set()
     probe.join()

@@ -419,7 +419,8 @@ def _run(app: Flask, huey: Huey, job_id: int) -> None:
             logger.warning("job %s is not waiting to run; skipped", job_id)
             return
         job = session.get(Job, job_id)
-        kind = get_kind(job.kind)
+        kind_name = job.kind
+        kind = get_kind(kind_name)
         progress = Progress(huey, job_id)
         heartbeat = recovery.Heartbeat(app, job_id)
         started = time.monotonic()
@@ -438,7 +439,8 @@ def _run(app: Flask, huey: Huey, job_id: int) -> None:
         except DEPENDENCY_DOWN:
             # The database or the queue went away mid-job (a restart): nothing was kept (one
             # transaction), so the job waits to run again from the start, as after a dead worker.
-            logger.warning("job %s (%s) interrupted: a service it needs is unreachable", job_id, job.kind)
+            # (Nothing of the session is touched before put_back rolls it back: it is broken.)
+            logger.warning("job %s (%s) interrupted: a service it needs is unreachable", job_id, kind_name)
             recovery.put_back(job_id)
         except DomainError as exc:
             session.rollback()

@@ -115,14 +115,6 @@ def jobs_since(url: str, mark: int) -> dict[int, tuple[str, int]]:
     return {job_id: (status, attempts) for job_id, status, attempts in rows}
 
 
-def job_mark(url: str) -> int:
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        mark = conn.scalar(sa.text("SELECT coalesce(max(id), 0) FROM jobs"))
-    engine.dispose()
-    return mark
-
-
 class Probe(threading.Thread):
     """What a user sees on the list page every 0.5 s: status, and whether an error was the Japanese page."""
 
@@ -199,7 +191,7 @@ def fault_worker(hosts: Hosts, url: str) -> str:
 
 def one_try(name: str, hosts: Hosts, url: str, plan: dict, seconds: float) -> None:
     users = assignments(url, sorted(plan["users"]))
-    mark, jobs_before = event_mark(url), job_mark(url)
+    mark, jobs_before = event_mark(url), event_mark(url, "jobs")
     results = []
     load = threading.Thread(target=lambda: results.append(run_load(
         hosts.url, users["users"], seconds, think=(0.5, 1.5), pages=users["pages"])))

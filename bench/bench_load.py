@@ -402,11 +402,11 @@ def run_load(base_url: str, users: dict[str, list[int]], seconds: float, think: 
 
 # --- every counted action in the database once ---------------------------------------------------
 
-def event_mark(url: str) -> int:
-    """The last case event's id now: events after it are the run's."""
+def event_mark(url: str, table: str = "case_events") -> int:
+    """The last row id of ``table`` now (case events by default): rows after it are the run's."""
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        mark = conn.scalar(sa.text("SELECT coalesce(max(id), 0) FROM case_events"))
+        mark = conn.scalar(sa.text(f"SELECT coalesce(max(id), 0) FROM {table}"))
     engine.dispose()
     return mark
 

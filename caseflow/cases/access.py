@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased, defaultload, joinedload, lazyload, selectinload
+from sqlalchemy.orm import Session, aliased, defaultload, joinedload, lazyload
 
 from caseflow.cases.models import Case, Correction, Dismissal
 from caseflow.errors import NotFound
@@ -41,11 +43,12 @@ def adopt_references(session: Session, cases) -> None:
 _ASSIGNEE_BY_NAME = (defaultload(Case.assignee).options(lazyload(User.role_links), lazyload(User.organization)),)
 
 
-# A case's proposals load with it (``lazy="selectin"``), the guards read them; who made and decided
-# them is looked up only when shown (their ids are on the proposals).
+# A case's proposals load with it, joined into the case's statement (a case has a few at most; a
+# statement apart for each kind would cost a round trip each): the guards read them. Who made and
+# decided them is looked up only when shown (their ids are on the proposals).
 _PROPOSALS_WITHOUT_PEOPLE = (
-    selectinload(Case.corrections).options(lazyload(Correction.proposed_by), lazyload(Correction.decided_by)),
-    selectinload(Case.dismissals).options(lazyload(Dismissal.proposed_by), lazyload(Dismissal.decided_by)),
+    joinedload(Case.corrections).options(lazyload(Correction.proposed_by), lazyload(Correction.decided_by)),
+    joinedload(Case.dismissals).options(lazyload(Dismissal.proposed_by), lazyload(Dismissal.decided_by)),
 )
 
 
@@ -57,12 +60,7 @@ def named_only(path):
 # The case page's case, loaded with its proposals in one statement. Who proposed and decided them
 # is looked up when shown (mostly the viewer, or a colleague already in the session): each user
 # joined in would cost the database more to plan than the statement costs to run.
-CASE_PAGE_LOADING = (
-    *REFERENCES_FROM_CACHE,
-    joinedload(Case.corrections).options(lazyload(Correction.proposed_by), lazyload(Correction.decided_by)),
-    joinedload(Case.dismissals).options(lazyload(Dismissal.proposed_by), lazyload(Dismissal.decided_by)),
-    *_ASSIGNEE_BY_NAME,
-)
+CASE_PAGE_LOADING = (*REFERENCES_FROM_CACHE, *_PROPOSALS_WITHOUT_PEOPLE, *_ASSIGNEE_BY_NAME)
 # The other cases, in a statement about one case: those with the same My Number.
 _OTHER_CASES = aliased(Case, name="other_cases")
 
@@ -75,7 +73,7 @@ def get_visible_case(session: Session, case_id: int, user: User) -> Case:
     row = session.execute(sa.select(Case, reference.stamp_column())
                           .where(Case.id == case_id, visible_cases_clause(user))
                           .options(*REFERENCES_FROM_CACHE, *_ASSIGNEE_BY_NAME, *_PROPOSALS_WITHOUT_PEOPLE)
-                          ).one_or_none()
+                          ).unique().one_or_none()
     if row is None:
         raise NotFound(NOT_FOUND)
     case, stamp = row
@@ -84,22 +82,26 @@ def get_visible_case(session: Session, case_id: int, user: User) -> Case:
     return case
 
 
-def get_case_for_page(session: Session, case_id: int, user: User) -> tuple[Case, int]:
+def get_case_for_page(session: Session, case_id: int, user: User, *,
+                      sections: Mapping[str, type] | None = None) -> tuple[Case, int, dict[str, bool]]:
     """A case ``user`` may see (else 'not found', as ``get_visible_case``) with what its page shows
-    of it, and how many other cases ``user`` may see carry the same My Number, in one statement;
-    the statement reads the reference stamp too (caseflow.organizations.reference)."""
+    of it, how many other cases ``user`` may see carry the same My Number, and for each of
+    ``sections`` (name → a model with a ``case_id``) whether the case has any of its rows, in one
+    statement; the statement reads the reference stamp too (caseflow.organizations.reference)."""
     others = _OTHER_CASES
     same_number = (sa.select(sa.func.count()).select_from(others)
                    .where(others.registered_number_digest == Case.registered_number_digest, others.id != Case.id,
                           visible_cases_clause(user, others))
                    .scalar_subquery())
+    sections = dict(sections or {})
+    has_rows = [sa.exists().where(model.case_id == Case.id) for model in sections.values()]
     row = session.execute(
-        sa.select(Case, same_number, reference.stamp_column())
+        sa.select(Case, same_number, reference.stamp_column(), *has_rows)
         .where(Case.id == case_id, visible_cases_clause(user)).options(*CASE_PAGE_LOADING)
     ).unique().one_or_none()
     if row is None:
         raise NotFound(NOT_FOUND)
-    case, same_number_cases, stamp = row
+    case, same_number_cases, stamp, *present = row
     reference.saw_stamp(stamp)
     adopt_references(session, [case])
-    return case, same_number_cases
+    return case, same_number_cases, dict(zip(sections, present, strict=True))

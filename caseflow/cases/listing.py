@@ -199,7 +199,7 @@ class Page:
 # What a row of a case list shows (templates/cases/_case_table.html, the API's summary) and no more:
 # of the encrypted columns only the My Number is read and decrypted (it is shown masked); the other
 # columns are not read at all (a row that used one would fail loudly rather than load it case by
-# case); no proposals (本人特定待ち is asked in SQL: ``awaiting_identification``); of the assignee, the
+# case); no proposals (本人特定待ち is asked in SQL, in the rows' statement); of the assignee, the
 # name; the program and the organisations from the reference cache.
 ROW_COLUMNS = (Case.id, Case.version, Case.program_id, Case.agency_id, Case.holder_id, Case.batch_id,
                Case.registered_number, Case.record_name, Case.grade, Case.status, Case.assignee_id, Case.due_date,
@@ -212,45 +212,59 @@ ROW_LOADING = (
 )
 
 
-def list_rows(session: Session, case_ids: list[int]) -> list[Case]:
-    """The cases of ``case_ids``, in that order, loaded as a list row shows them (``ROW_LOADING``)."""
-    if not case_ids:
-        return []
-    loaded = {case.id: case for case in session.scalars(
-        sa.select(Case).where(Case.id.in_(case_ids)).options(*ROW_LOADING))}
-    adopt_references(session, loaded.values())
-    return [loaded[case_id] for case_id in case_ids if case_id in loaded]
+def _rows(session: Session, stmt: sa.Select, *columns: sa.ColumnElement) -> list[tuple]:
+    """(case, awaits identification, *columns) for the cases of ``stmt`` (over ``Case``), loaded as a
+    list row shows them (``ROW_LOADING``), 本人特定待ち asked in SQL rather than from each case's
+    proposals; the statement reads the reference stamp too, for the rows' programs and organisations."""
+    rows = session.execute(stmt.add_columns(Case.awaits_identification.label("awaits_identification"),
+                                            reference.stamp_column(), *columns).options(*ROW_LOADING)).all()
+    if rows:
+        reference.saw_stamp(rows[0][2])
+    adopt_references(session, [row[0] for row in rows])
+    return [(case, awaits, *rest) for case, awaits, _stamp, *rest in rows]
 
 
-def awaiting_identification(session: Session, case_ids: list[int]) -> frozenset[int]:
-    """Those of ``case_ids`` awaiting identification (``Case.awaits_identification``, in SQL): one
-    statement for a page, instead of loading every case's corrections."""
+def list_rows(session: Session, case_ids: list[int]) -> tuple[list[Case], frozenset[int]]:
+    """The cases of ``case_ids``, in that order, loaded as a list row shows them (``ROW_LOADING``), and
+    the ids of those awaiting identification (本人特定待ち), in one statement."""
     if not case_ids:
-        return frozenset()
-    return frozenset(session.scalars(sa.select(Case.id).where(Case.id.in_(case_ids), Case.awaits_identification)))
+        return [], frozenset()
+    loaded = {case.id: (case, awaits) for case, awaits in _rows(session, sa.select(Case).where(Case.id.in_(case_ids)))}
+    shown = [loaded[case_id] for case_id in case_ids if case_id in loaded]
+    return [case for case, _awaits in shown], frozenset(case.id for case, awaits in shown if awaits)
 
 
 def page_of(session: Session, stmt: sa.Select, *, sort: str, page: int, per_page: int,
             clamp: bool = False, count_cap: int | None = None) -> Page:
     """The ``page``-th page of ``stmt`` in ``sort`` order, with the total; ``clamp``: a page past the
     end gives the last page (the pages), not an empty one (the API); ``count_cap``: count at most
-    that many (the pages: COUNT_CAP), the pages ending there."""
+    that many (the pages: COUNT_CAP), the pages ending there.
+
+    One statement for a page that has cases: the page's ids, read from the index alone (the rows
+    skipped to reach a far page are not fetched from the table), their rows, and the total."""
     counted = stmt.order_by(None).with_only_columns(Case.id)
     if count_cap is not None:
         counted = counted.limit(count_cap + 1)
-    total = session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
+    total_column = sa.select(sa.func.count()).select_from(counted.subquery()).scalar_subquery()
+
+    def cases_on(number: int) -> list[tuple]:
+        ids = (stmt.with_only_columns(Case.id).order_by(*SORTS[sort])
+               .limit(per_page).offset((number - 1) * per_page).subquery())
+        return _rows(session, sa.select(Case).join(ids, ids.c.id == Case.id).order_by(*SORTS[sort]), total_column)
+
+    page = max(page, 1)
+    if clamp and count_cap is not None:
+        page = min(page, max(math.ceil(count_cap / per_page), 1))
+    rows = cases_on(page)
+    if rows:
+        total = rows[0][2]
+    else:  # past the end, or nothing to list: counted apart
+        total = session.scalar(sa.select(total_column)) or 0
+        if clamp and page > 1 and total:
+            page = max(math.ceil(min(total, count_cap or total) / per_page), 1)
+            rows = cases_on(page)
     capped = count_cap is not None and total > count_cap
     if capped:
         total = count_cap
-    if clamp:
-        page = min(max(page, 1), max(math.ceil(total / per_page), 1))
-    # The page's ids first, then their rows: the rows skipped to reach a far page are read from the
-    # index alone, not fetched from the table.
-    # The ids' statement reads the reference stamp too, for the rows' programs and organisations.
-    rows = session.execute(stmt.with_only_columns(Case.id, reference.stamp_column()).order_by(*SORTS[sort])
-                           .limit(per_page).offset((page - 1) * per_page)).all()
-    if rows:
-        reference.saw_stamp(rows[0][1])
-    case_ids = [case_id for case_id, _stamp in rows]
-    return Page(list_rows(session, case_ids), total, page, per_page, capped,
-                awaiting_identification(session, case_ids))
+    return Page([case for case, *_ in rows], total, page, per_page, capped,
+                frozenset(case.id for case, awaits, _total in rows if awaits))

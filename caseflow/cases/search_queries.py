@@ -197,8 +197,9 @@ def page_of(session: Session, user: User, query: Query, *, sort: str, page: int,
         rows = ids_on(page)
     counted = rows[0][1] if rows else 0
     shown = [case_id for case_id, _total in rows]
-    return Results(listing.Page(listing.list_rows(session, shown), min(counted, COUNT_CAP), page, per_page,
-                                awaiting=listing.awaiting_identification(session, shown)), counted > COUNT_CAP)
+    cases, awaiting = listing.list_rows(session, shown)
+    return Results(listing.Page(cases, min(counted, COUNT_CAP), page, per_page, awaiting=awaiting),
+                   counted > COUNT_CAP)
 
 
 # --- by My Number ------------------------------------------------------------------------------------

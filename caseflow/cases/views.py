@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy.orm import defaultload
 from werkzeug.datastructures import MultiDict
 
@@ -41,6 +42,24 @@ from caseflow.policy import Permission, may, roles_with
 from caseflow.users.models import User, UserRole
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+# A case's status and grade as a badge, on every list row and case page: the same few fragments,
+# made once (a Jinja macro called twice per row cost the list page more than a millisecond).
+_STATUS_BADGES = {status: Markup('<span class="badge badge--status badge--{}">{}</span>').format(status.value, status.label)
+                  for status in CaseStatus}
+_GRADE_BADGES = {grade: Markup('<span class="badge badge--grade badge--grade-{0}" title="{1}">{0}</span>')
+                 .format(grade.value, grade.label) for grade in Grade}
+
+
+@bp.app_template_global()
+def status_badge(status: CaseStatus) -> Markup:
+    return _STATUS_BADGES[status]
+
+
+@bp.app_template_global()
+def grade_badge(grade: Grade) -> Markup:
+    return _GRADE_BADGES[grade]
+
 
 def _list_filters(args) -> dict:
     """The list's filters as typed (the form shows them); an unknown sort is the default."""
@@ -185,9 +204,21 @@ def _display(value) -> str:
     return str(value)
 
 
+def _page_sections() -> dict[str, type]:
+    """The case page's sections with rows of their own: ``get_case_for_page`` asks whether the case has
+    any, in the case's statement, and a section is read only when it has (a case just detected has none)."""
+    from caseflow.evidence.models import Evidence
+    from caseflow.letters.models import Letter, Recipient
+    from caseflow.routing.models import Referral
+
+    return {"letters": Letter, "recipients": Recipient, "referrals": Referral, "evidence": Evidence}
+
+
 def _render_case(case: Case, status: int = 200, *, revealed_number: str | None = None,
-                 facts_revealed: bool = False, same_number_cases: int | None = None):
-    """The case page; ``same_number_cases`` as ``get_case_for_page`` counts them (None: counted here)."""
+                 facts_revealed: bool = False, same_number_cases: int | None = None, has: dict[str, bool] | None = None):
+    """The case page; ``same_number_cases`` as ``get_case_for_page`` counts them (None: counted here);
+    ``has``: which of ``_page_sections`` the case has rows in (None: each section is read)."""
+    has = has if has is not None else dict.fromkeys(_page_sections(), True)
     events = db.session.scalars(
         sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
         .options(named_only(defaultload(CaseEvent.actor)))
@@ -202,8 +233,8 @@ def _render_case(case: Case, status: int = 200, *, revealed_number: str | None =
         "cases/detail.html", case=case, facts=_fact_rows(case, shown=facts_shown), events=events, actions=actions,
         facts_shown=facts_shown, facts_revealed=facts_revealed,
         same_number_cases=same_number_cases,
-        **_letter_context(case), **_routing_context(case), **_queue_context(case),
-        **_evidence_context(case, facts_shown), **_intake_context(case),
+        **_letter_context(case, has), **_routing_context(case, has), **_queue_context(case),
+        **_evidence_context(case, facts_shown, has), **_intake_context(case),
         specs=SPECS, causes=list(Cause), dismiss_reasons=list(DismissReason), viewed_choices=list(ViewedOnPortal),
         notification_methods=list(NotificationMethod), outcomes=operations.outcomes_for(case),
         max_query_matches=operations.MAX_QUERY_MATCHES,
@@ -220,14 +251,14 @@ def _intake_context(case: Case) -> dict:
     return case_section_context(case)
 
 
-def _evidence_context(case: Case, facts_shown: bool) -> dict:
+def _evidence_context(case: Case, facts_shown: bool, has: dict[str, bool]) -> dict:
     """The case page's evidence section (caseflow.evidence): shown to those who see the people's facts."""
     from caseflow.evidence import operations as evidence
 
     show = facts_shown and may(current_user, Permission.CASE_FACTS, case)
     return {
         "show_evidence": show,
-        "evidence": evidence.evidence_of(db.session, case) if show else [],
+        "evidence": evidence.evidence_of(db.session, case) if show and has["evidence"] else [],
         "may_add_evidence": may(current_user, Permission.CASE_ACT, case) and case.status in evidence.OPEN_FOR_EVIDENCE,
         "evidence_max_mb": evidence.EVIDENCE_MAX_BYTES // 1024**2, "evidence_types": evidence.ACCEPTED,
     }
@@ -268,11 +299,11 @@ def reveal_facts(case_id: int):
     return _render_case(case, facts_revealed=True)
 
 
-def _routing_context(case: Case) -> dict:
+def _routing_context(case: Case, has: dict[str, bool]) -> dict:
     """The case page's holder and referrals section (caseflow.routing)."""
     from caseflow.routing import operations as routing
 
-    referrals = routing.referrals_of(db.session, case)
+    referrals = routing.referrals_of(db.session, case) if has["referrals"] else []
     current = routing.open_referral(case, referrals)
     return {
         "holder": case.holder or case.agency, "referrals": referrals,
@@ -281,18 +312,18 @@ def _routing_context(case: Case) -> dict:
     }
 
 
-def _letter_context(case: Case) -> dict:
+def _letter_context(case: Case, has: dict[str, bool]) -> dict:
     """The case page's letters section (caseflow.letters): its recipients per party and its letters."""
     from caseflow.letters.views import case_section_context
 
-    return case_section_context(case)
+    return case_section_context(case, has_letters=has["letters"], has_recipients=has["recipients"])
 
 
 @bp.route("/<int:case_id>")
 @login_required
 def case_detail(case_id: int):
-    case, same_number_cases = get_case_for_page(db.session, case_id, current_user)
-    return _render_case(case, same_number_cases=same_number_cases)
+    case, same_number_cases, has = get_case_for_page(db.session, case_id, current_user, sections=_page_sections())
+    return _render_case(case, same_number_cases=same_number_cases, has=has)
 
 
 @bp.route("/<int:case_id>/transitions/<trigger>", methods=["POST"])

@@ -62,15 +62,16 @@ def _letter_case(letter_id: int) -> str:
 # --- a case's letters --------------------------------------------------------------------------
 
 
-def case_section_context(case) -> dict:
+def case_section_context(case, *, has_letters: bool = True, has_recipients: bool = True) -> dict:
     """What the case page's letters section shows (templates/letters/ui/case_section.html): per
     party with a letter to receive, its recipient, what is missing, the facts the form starts from
-    and its kinds; the case's letters; the letters still to issue before 通知済."""
-    issued = operations.letters_of(db.session, case)
+    and its kinds; the case's letters; the letters still to issue before 通知済. ``has_letters``,
+    ``has_recipients``: False when the case is known to have none (they are not read)."""
+    issued = operations.letters_of(db.session, case) if has_letters else []
     staff = may(current_user, Permission.LETTER_ISSUE, case)
     issuable = operations.may_issue(case)
     kinds = operations.letter_kinds_for(case)
-    recipients = operations.recipients_of(case)
+    recipients = operations.recipients_of(case) if has_recipients else {}
     parties = [{
         "party": party, "recipient": recipients.get(party),
         "kinds": [kind for kind in kinds if kind.party is party],

@@ -26,11 +26,14 @@ class Sizing:
 
 
 def sizing(cores: int | None = None, *, workers: int | None = None, threads: int | None = None) -> Sizing:
-    """Processes and threads for ``cores`` CPUs: one process per core (at least 2, so that a
-    reload or a crash never leaves nobody answering) and 4 threads each, as the pages mostly wait
-    on the database."""
+    """Processes and threads for ``cores`` CPUs: two processes per core and 2 threads each. A page
+    spends much of its time waiting on the database, so a core takes more than one request at a
+    time; but the threads of one process take turns at Python's interpreter lock, so processes
+    side by side do more than threads in one (measured with bench/bench_load.py on 2 cores: 4×2
+    answered ~8 % more than 2×4, 4×1 and 6×1 no more than 4×2). At least 2 processes, so that a
+    reload or a crash never leaves nobody answering."""
     cores = cores or os.cpu_count() or 1
-    return Sizing(workers=workers or max(2, cores), threads=threads or 4)
+    return Sizing(workers=workers or max(2, 2 * cores), threads=threads or 2)
 
 
 def options(bind: str, size: Sizing) -> dict:

@@ -3,9 +3,12 @@ traceback, and the application answers normally again once the service is back, 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 
+from caseflow import db as caseflow_db
 from caseflow.extensions import db
 from caseflow.jobs import queue
 from caseflow.organizations.models import Organization, OrganizationKind
@@ -64,6 +67,38 @@ def test_the_database_down_is_a_japanese_503_and_the_app_recovers(committed_app)
     finally:
         _connections(database, allowed=True)
     assert client.get("/cases/").status_code == 200  # the same session, the pool renewed
+
+
+def _cut_connections(database: str) -> None:
+    """A restart, over at once: the app's pooled connections are dead, new ones are accepted."""
+    _connections(database, allowed=False)
+    _connections(database, allowed=True)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_restart_while_the_host_is_quiet_goes_unnoticed(committed_app, monkeypatch):
+    """A connection idle in the pool is checked before use (caseflow.db.PING_AFTER_IDLE_SECONDS)."""
+    _caseworker(committed_app)
+    client = _logged_in(committed_app)
+    assert client.get("/cases/").status_code == 200
+    monkeypatch.setattr(caseflow_db, "PING_AFTER_IDLE_SECONDS", 0.05)
+    _cut_connections(sa.make_url(committed_app.config["DATABASE_URL"]).database)
+    time.sleep(0.1)
+    assert client.get("/cases/").status_code == 200
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_restart_under_load_costs_one_request_a_503(committed_app, monkeypatch):
+    """A connection back in use at once is not checked: the request that meets the dead connection
+    gets the 503 page, and the pool is renewed for the next ones."""
+    _caseworker(committed_app)
+    client = _logged_in(committed_app)
+    assert client.get("/cases/").status_code == 200
+    monkeypatch.setattr(caseflow_db, "PING_AFTER_IDLE_SECONDS", 3600)
+    _cut_connections(sa.make_url(committed_app.config["DATABASE_URL"]).database)
+    page = client.get("/cases/")
+    assert page.status_code == 503 and "ただいま利用できません" in page.get_data(as_text=True)
+    assert [client.get("/cases/").status_code for _ in range(3)] == [200, 200, 200]
 
 
 def test_the_queue_down_leaves_pages_working_and_a_new_job_waiting(committed_app):

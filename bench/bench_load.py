@@ -317,6 +317,9 @@ class _User(threading.Thread):
             self.logged_in.wait()
         except threading.BrokenBarrierError:
             pass
+        # With think time, a user is taken mid-session: the first action after a pause of its own,
+        # as people do, not 200 case lists asked for in the same instant when the window opens.
+        self._pause()
         while ok and not self.stop.is_set() and self.cases:
             self._send("list", "GET", f"/cases/?page={self.random.randint(1, self.pages)}")
             self._pause()

@@ -55,7 +55,6 @@ QUEUED_MESSAGE = "開始を待っています。"
 STARTED_MESSAGE = "処理を開始しました。"
 DONE_MESSAGE = "処理が完了しました。"
 FAILED_MESSAGE = "処理中にエラーが発生したため、処理を中止しました。システム管理者に処理番号をお伝えください。"
-INTERRUPTED_MESSAGE = "ワーカーが停止したため、処理が中断されました。結果を確認してから、もう一度実行してください。"
 DEPENDENCY_DOWN = dependency_errors()
 DISPATCH_DELAYED_MESSAGE = "処理待ちの列に一時的に接続できません。接続が戻りしだい、自動で処理を始めます（操作し直す必要はありません）。"
 
@@ -284,10 +283,11 @@ def _build(app: Flask) -> _Queue:
 
     @huey.signal(SIGNAL_INTERRUPTED)
     def _interrupted(_signal, task, *_args) -> None:
-        # The worker was told to stop at once with this job still running.
-        if task.args:
+        # The worker was told to stop at once (SIGTERM) with this job still running: nothing of it
+        # is kept (one transaction, cut with the process), so it waits to run again from the start.
+        if task.args and isinstance(task, run_job.task_class):  # not a share of a job (it runs elsewhere)
             with app.app_context():
-                mark_failed(task.args[0], INTERRUPTED_MESSAGE)
+                recovery.put_back(task.args[0], message=recovery.RESUMED_MESSAGE, tries=1)
 
     # Every worker must know the shares of work a job may hand out, before it takes one.
     _discover()
@@ -429,12 +429,19 @@ def _run(app: Flask, huey: Huey, job_id: int) -> None:
             if kind is None:
                 raise JobFailed(f"この種類の処理（{job.kind}）は、このワーカーでは実行できません。")
             result = _checked_result(kind.run(job, progress))
-            job = session.get(Job, job_id)
-            job.status = JobStatus.SUCCEEDED
-            job.finished_at = utcnow()
-            job.result = result
-            job.progress_done, job.progress_total = progress.done, progress.total
-            job.message = progress.message or DONE_MESSAGE
+            # Kept only while this run still holds the job: one put back meanwhile (its worker told
+            # to stop, taken for dead) runs again from the start, and this run's work is dropped.
+            finished = session.execute(
+                sa.update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING,
+                                     Job.claimed_by == recovery.worker_id())
+                .values(status=JobStatus.SUCCEEDED, finished_at=utcnow(), result=result,
+                        progress_done=progress.done, progress_total=progress.total,
+                        message=progress.message or DONE_MESSAGE)
+                .execution_options(synchronize_session=False)).rowcount
+            if not finished:
+                session.rollback()
+                logger.warning("job %s (%s) was put back while it ran: its work is not kept", job_id, kind_name)
+                return
             session.commit()
         except DEPENDENCY_DOWN:
             # The database or the queue went away mid-job (a restart): nothing was kept (one
@@ -454,7 +461,7 @@ def _run(app: Flask, huey: Huey, job_id: int) -> None:
             mark_failed(job_id, f"{FAILED_MESSAGE}（処理番号 {job_id}）", progress)
         except BaseException:  # KeyboardInterrupt: a process worker told to stop now
             session.rollback()
-            mark_failed(job_id, INTERRUPTED_MESSAGE, progress)
+            recovery.put_back(job_id, message=recovery.RESUMED_MESSAGE, tries=1)
             raise
         else:
             logger.info("job %s (%s) succeeded in %.1f s", job_id, job.kind, time.monotonic() - started)

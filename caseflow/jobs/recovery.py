@@ -107,21 +107,24 @@ class _Counts(Protocol):
     message: str | None
 
 
-def put_back(job_id: int, *, tries: int = 30, wait: float = 2.0) -> bool:
-    """Set a running job that lost its database or queue back to waiting (the sweep queues it again),
-    trying for a minute while the database comes back; failed after MAX_ATTEMPTS. If the database
-    stays away longer, the job's heartbeat stops and the sweep finds it (STALE_AFTER)."""
+def put_back(job_id: int, *, message: str = RESUMED_AFTER_OUTAGE, tries: int = 30, wait: float = 2.0) -> bool:
+    """Set a running job that was cut short back to waiting, with ``message`` (the sweep queues it
+    again): one that lost its database or queue, trying for a minute while the database comes
+    back, or one whose worker was told to stop at once (RESUMED_MESSAGE); failed after
+    MAX_ATTEMPTS. If the database stays away longer, the job's heartbeat stops and the sweep finds
+    it (STALE_AFTER). The claim is released: should the interrupted run still reach its end, it
+    keeps nothing (caseflow.jobs.queue finishes a job only while it holds the claim)."""
     for _ in range(tries):
         try:
             db.session.rollback()
             moved = db.session.execute(
                 sa.update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING,
                                      Job.attempts < MAX_ATTEMPTS)
-                .values(status=JobStatus.QUEUED, message=RESUMED_AFTER_OUTAGE, claimed_by=None, heartbeat_at=None)
+                .values(status=JobStatus.QUEUED, message=message, claimed_by=None, heartbeat_at=None)
                 .execution_options(synchronize_session=False)).rowcount
             db.session.commit()
-            if not moved:
-                mark_failed(job_id, GAVE_UP_MESSAGE)
+            if not moved and db.session.scalar(sa.select(Job.status).where(Job.id == job_id)) is JobStatus.RUNNING:
+                mark_failed(job_id, GAVE_UP_MESSAGE)  # cut short MAX_ATTEMPTS times (not: put back or ended meanwhile)
             return bool(moved)
         except sa.exc.SQLAlchemyError:
             time.sleep(wait)  # the database is still coming back

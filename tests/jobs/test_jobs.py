@@ -284,7 +284,7 @@ def test_a_job_delivered_twice_runs_once(jobs_app, worker, world):
     assert RUNS.pop(token) == 1
 
 
-def test_a_worker_stopped_at_once_marks_its_running_job_interrupted(jobs_app, worker, world):
+def test_a_worker_stopped_at_once_puts_its_running_job_back_to_run_again(jobs_app, worker, world):
     client = log_in(jobs_app, "job-worker")
     token = new_token()
     GATES[token] = threading.Event()
@@ -296,9 +296,14 @@ def test_a_worker_stopped_at_once_marks_its_running_job_interrupted(jobs_app, wo
         worker.consumer.stop()
         queue.huey_for(jobs_app).notify_interrupted_tasks()
         state = status(client, job_id)
-        assert state["status"] == "failed" and state["message"] == queue.INTERRUPTED_MESSAGE
+        assert state["status"] == "queued" and state["message"] == recovery.RESUMED_MESSAGE
     finally:
         GATES.pop(token).set()
+    # The cut-short run, still alive in this process, reaches its end: it no longer holds the job
+    # and keeps nothing; the job waits for the sweep to queue it again.
+    wait_for(lambda: not any(thread.is_alive() for _, thread in worker.consumer.worker_threads))
+    state = job_row(jobs_app, job_id)
+    assert state["status"] == JobStatus.QUEUED and state["message"] == recovery.RESUMED_MESSAGE
 
 
 def test_a_job_made_while_the_queue_is_unreachable_waits_and_the_sweep_queues_it(committed_app, world, tmp_path):

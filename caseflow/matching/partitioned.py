@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import accumulate, pairwise
 from pathlib import Path
 
 import polars as pl
@@ -199,8 +200,13 @@ def split_files(records: Path, registry: Path, work: Path, partitions: int, prog
             refused[label] = problem
     if refused:
         raise FilesRefused(refused)
-    _split(records_csv, columns["records"]["my_number"], work / "records", partitions)
-    _split(registry_csv, columns["registry"]["my_number"], work / "registry", partitions)
+    # Both files at once: splitting one keeps little more than one core busy (reading a CSV is
+    # partly sequential work), and each holds only SPLIT_BUFFERED_ROWS in memory.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        splits = [pool.submit(_split, path, columns[kind]["my_number"], work / kind, partitions)
+                  for path, kind in ((records_csv, "records"), (registry_csv, "registry"))]
+    for split in splits:
+        split.result()
     for copy in (records_csv, registry_csv):
         if copy.parent == work:  # a UTF-8 copy of a CP932 file: the partitions hold what is needed
             copy.unlink()
@@ -391,13 +397,22 @@ def _scan(path: Path) -> pl.LazyFrame:
     return pl.scan_ipc(path)
 
 
+# Rows the split of one file holds in memory before writing them, over all the partitions
+# together. The sink keeps one record batch filling per partition (by default some 70,000 rows,
+# about 17 MB each: 76 partitions took 2 GiB); batches of this many rows divided among the
+# partitions keep the split's memory the same however many partitions there are.
+SPLIT_BUFFERED_ROWS = 500_000
+_SMALLEST_BATCH = 4096
+
+
 def _split(path: Path, number_column: str, target: Path, partitions: int) -> None:
     (
         pl.scan_csv(path, infer_schema=False, encoding="utf8")
         .with_row_index(ROW_COLUMN, offset=2)
         .with_columns(_number_key(number_column, partitions))
         .sink_ipc(pl.PartitionBy(target, key="__part__", include_key=False,
-                                 approximate_bytes_per_file=None), mkdir=True)
+                                 approximate_bytes_per_file=None), mkdir=True,
+                  record_batch_size=max(_SMALLEST_BATCH, SPLIT_BUFFERED_ROWS // partitions))
     )
 
 
@@ -433,15 +448,25 @@ def _cross_record(files: list[Path], columns: dict[str, str]) -> _Cross:
         # empty cells stay null: they must not all count as one repeated value
         return pl.when(value.is_not_null() & (value != "")).then(value.hash())
 
-    problems: list[Problem] = []
-    found = {}
-    for key, name in wanted.items():
+    def repeated_rows(name: str) -> pl.Series:
         # One column at a time, its hashes alone (8 bytes a record: 82 million records in well under
-        # 2 GiB), then the rows of the few repeated ones, read again from the partitions.
-        twice = repeated_values(pl.concat([_scan(path).select(hashed(name)).collect().to_series()
-                                           for path in files])).implode()
-        found[key] = pl.concat([_scan(path).select(row, hashed(name).alias("_hash"))
-                                .filter(pl.col("_hash").is_in(twice)).collect()[ROW_COLUMN] for path in files])
+        # 2 GiB). A hash's position in them is its row's position in the partition files, read in
+        # this order: the rows of the few repeated ones come from the row numbers alone.
+        hashes = [_scan(path).select(hashed(name)).collect().to_series() for path in files]
+        starts = [0, *accumulate(len(part) for part in hashes)]
+        every = pl.concat(hashes)
+        del hashes
+        positions = every.is_in(repeated_values(every).implode()).fill_null(False).arg_true()
+        del every
+        found = []
+        for path, (start, end) in zip(files, pairwise(starts), strict=True):
+            here = positions.filter((positions >= start) & (positions < end)) - start
+            if here.len():
+                found.append(_scan(path).select(row).collect().to_series().gather(here))
+        return pl.concat(found) if found else pl.Series(ROW_COLUMN, [], dtype=pl.UInt32)
+
+    problems: list[Problem] = []
+    found = {key: repeated_rows(name) for key, name in wanted.items()}
     empty = pl.Series(ROW_COLUMN, [], dtype=pl.UInt32)
     duplicated_ids = found.get("record_id", empty)
     rows = set(pl.concat([duplicated_ids, found.get("bank_account", empty), found.get("business_key", empty)])
@@ -449,14 +474,15 @@ def _cross_record(files: list[Path], columns: dict[str, str]) -> _Cross:
     if not rows:
         return _Cross(pl.DataFrame(schema={"record_id": pl.String, "shared_account": pl.Boolean,
                                            "business_key_reused": pl.Boolean}), problems)
-    rename = {name: key for key, name in columns.items()}
-    wanted_rows = pl.Series(sorted(rows), dtype=pl.UInt32)
-    candidates = (
-        pl.concat([_scan(path).select(row, *rename).filter(pl.col(ROW_COLUMN).is_in(wanted_rows.implode()))
-                   .collect() for path in files])
-        .rename(rename)
-        .with_columns(pl.col(c).str.strip_chars() for c in rename.values())
-    )
+    wanted_rows = pl.Series(sorted(rows), dtype=pl.UInt32).implode()
+    # Stripped in each file's query, after the filter: stripping writes the few rows' strings anew.
+    # Rows merely filtered would still point into their file's whole string buffers, and the
+    # candidates of every partition held at once came to 2 GiB at 20 million records.
+    candidates = pl.concat([
+        _scan(path).filter(pl.col(ROW_COLUMN).is_in(wanted_rows))
+        .select(row, *(pl.col(name).str.strip_chars().alias(key) for key, name in columns.items())).collect()
+        for path in files
+    ])
     if len(duplicated_ids):
         ids = candidates.filter(pl.col(ROW_COLUMN).is_in(duplicated_ids.implode()))
         first = ids.group_by("record_id").agg(pl.col(ROW_COLUMN).min().alias("first"))

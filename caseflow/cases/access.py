@@ -7,7 +7,6 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, defaultload, joinedload, lazyload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from caseflow.cases.models import Case, Correction, Dismissal
 from caseflow.errors import NotFound
@@ -34,23 +33,10 @@ REFERENCES_FROM_CACHE = (lazyload(Case.program), lazyload(Case.agency), lazyload
 
 
 def adopt_references(session: Session, cases) -> None:
-    """Give ``cases`` (loaded with ``REFERENCES_FROM_CACHE``) their programs and organisations from the
-    reference cache: ``case.program`` is then there, without a statement or a lookup (a list page
-    reads two of them on each of its rows)."""
-    cases = list(cases)
-    programs, organizations = reference.adopt(
-        session, program_ids=[c.program_id for c in cases],
-        organization_ids=[i for c in cases for i in (c.agency_id, c.holder_id)])
-    for case in cases:
-        loaded = sa.inspect(case).dict
-        for attribute, key, known in (("program", case.program_id, programs), ("agency", case.agency_id, organizations),
-                                      ("holder", case.holder_id, organizations)):
-            if attribute in loaded:  # already there (possibly changed in this request): left as it is
-                continue
-            if key is None:
-                set_committed_value(case, attribute, None)
-            elif key in known:
-                set_committed_value(case, attribute, known[key])
+    """Put the programs and organisations ``cases`` refer to into ``session`` from the reference cache,
+    for cases loaded with ``REFERENCES_FROM_CACHE``: ``case.program`` then loads without a statement."""
+    reference.adopt(session, program_ids=[c.program_id for c in cases],
+                    organization_ids=[i for c in cases for i in (c.agency_id, c.holder_id)])
 
 
 # The assignee is shown by name; their roles and organisation are looked up if ever needed.

@@ -93,24 +93,17 @@ def reference(session: Session) -> Reference:
     return fresh
 
 
-def adopt(session: Session, *, program_ids=(), organization_ids=()) -> tuple[dict[int, Program], dict[int, Organization]]:
+def adopt(session: Session, *, program_ids=(), organization_ids=()) -> None:
     """Put the programs (with their ministries) and organisations of these ids into ``session``
-    from the cache, unless it holds them already: relationships to them then load without a statement.
-    Returns the session's programs and organisations of those ids (those the cache knows), by id."""
+    from the cache, unless it holds them already: relationships to them then load without a statement."""
     cached = reference(session)
-    adopted: tuple[dict, dict] = ({}, {})
-    for model, ids, known, found in ((Program, program_ids, cached.programs, adopted[0]),
-                                     (Organization, organization_ids, cached.organizations, adopted[1])):
+    for model, ids, known in ((Program, program_ids, cached.programs),
+                              (Organization, organization_ids, cached.organizations)):
         for key in set(ids):
-            if key is None or key not in known:
-                continue
-            in_session = session.identity_map.get(sa.inspect(model).identity_key_from_primary_key((key,)))
-            if in_session is None:
-                in_session = session.merge(known[key], load=False)
+            if key is not None and key in known and session.identity_map.get(
+                    sa.inspect(model).identity_key_from_primary_key((key,))) is None:
                 # The session holds clean objects weakly: kept here, they stay for the session's life.
-                session.info.setdefault(_ADOPTED, []).append(in_session)
-            found[key] = in_session
-    return adopted
+                session.info.setdefault(_ADOPTED, []).append(session.merge(known[key], load=False))
 
 
 def digital_agency(session: Session) -> Organization | None:

@@ -254,11 +254,20 @@ class Browser:
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        reused = self.conn is not None
         conn = self._connection()
         try:
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
             text = response.read().decode("utf-8", "replace")
+        except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
+            conn.close()
+            self.conn = None
+            if not (reused and method == "GET"):
+                raise
+            # The server closed the kept-alive connection as the request went out: a browser sends
+            # a GET again on a new connection, unseen by the user; so does this one, once.
+            return self.request(method, path, form)
         except BaseException:
             conn.close()
             self.conn = None
@@ -323,9 +332,11 @@ class _User(threading.Thread):
             self.logged_in.wait()
         except threading.BrokenBarrierError:
             pass
-        # With think time, a user is taken mid-session: the first action after a pause of its own,
-        # as people do, not 200 case lists asked for in the same instant when the window opens.
-        self._pause()
+        # With think time, a user is taken mid-session: its first action comes at a moment of its
+        # own within one round (list, case, transition: three pauses), as people's do, not 200 case
+        # lists asked for within the same second or two when the window opens.
+        if self.think:
+            self.stop.wait(self.random.uniform(0, 3 * sum(self.think) / 2))
         while ok and not self.stop.is_set() and self.cases:
             self._send("list", "GET", f"/cases/?page={self.random.randint(1, self.pages)}")
             self._pause()
@@ -466,6 +477,8 @@ def _start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int, 
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(workers), "-k", "gthread", "--threads",
                str(threads), "--keep-alive", "5", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
                "caseflow:create_app()"]
+    if (root / "caseflow" / "serving" / "hooks.py").exists():  # as `caseflow serve` sets them (not in older trees)
+        command[-1:-1] = ["-c", "python:caseflow.serving.hooks"]
     server = subprocess.Popen(command, cwd=root, env={**os.environ, **env})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from caseflow.serving import hooks
+
 # A request longer than this is a stuck worker: gunicorn replaces it (the longest page is a few seconds).
 TIMEOUT_SECONDS = 120
 GRACEFUL_SECONDS = 30
@@ -45,6 +47,7 @@ def options(bind: str, size: Sizing) -> dict:
         # The access log line without the query string: a search's terms stay out of the logs.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
         "forwarded_allow_ips": "*" if os.environ.get("CASEFLOW_PROXY_FIX") else "127.0.0.1",
+        "post_worker_init": hooks.post_worker_init,
     }
 
 

@@ -3,6 +3,7 @@ proxy (CASEFLOW_PROXY_FIX) the client's address and scheme reach the app."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -16,7 +17,8 @@ import pytest
 
 from caseflow import create_app
 from caseflow.extensions import db
-from caseflow.serving.server import sizing
+from caseflow.serving import hooks
+from caseflow.serving.server import options, sizing
 from tests.conftest import test_config as app_config
 
 
@@ -77,6 +79,17 @@ def test_the_sizing_follows_the_cores():
     assert (sizing(2).workers, sizing(2).threads) == (4, 2)
     assert (sizing(8).workers, sizing(8).threads) == (16, 2)
     assert sizing(8, workers=3, threads=1).workers == 3
+
+
+def test_each_worker_keeps_the_cycle_collector_off_the_apps_own_objects():
+    saved = gc.get_threshold()
+    try:
+        options("127.0.0.1:0", sizing(2))["post_worker_init"](None)  # what gunicorn calls in a worker
+        assert gc.get_threshold()[0] == hooks.GC_YOUNGEST_THRESHOLD
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*saved)
 
 
 @pytest.mark.parametrize(("proxies", "seen"), [(0, "127.0.0.1 http"), (1, "203.0.113.7 https caseflow.example.jp")])

@@ -301,14 +301,22 @@ def clause(user: User | None, permission: Permission | str, model: type | None =
                    if (name := getattr(subject, key)) is not None}
         if subject.ministry_column is not None:
             columns["ministry"] = subject.ministry_column()
+    grants, organization_id = audience(user, permission)
     parts = []
-    for g in _grants(user, permission):
+    for g in grants:
         if g.scope is Scope.ALL:
             return sa.true()
-        part = _scope_clause(g.scope, user, columns)
+        part = _scope_clause(g.scope, organization_id, columns)
         if part is not None:
             parts.append(part)
     return sa.or_(*parts) if parts else sa.false()
+
+
+def audience(user: User | None, permission: Permission | str) -> tuple[tuple[Grant, ...], int | None]:
+    """All that ``clause(user, permission, …)`` depends on of the user: the grants that apply to them and
+    their organisation. Users with the same audience get the same condition, so a statement built on it
+    is kept under it and run again for any of them (``caseflow.db.Statements``)."""
+    return tuple(_grants(user, permission)), getattr(user, "organization_id", None)
 
 
 def scopes(user: User | None, permission: Permission | str) -> frozenset[Scope]:
@@ -386,9 +394,8 @@ def _holds(scope: Scope, user: User, obj: object) -> bool:
     return scope is Scope.ALL
 
 
-def _scope_clause(scope: Scope, user: User, columns: dict) -> sa.ColumnElement[bool] | None:
+def _scope_clause(scope: Scope, organization_id: int | None, columns: dict) -> sa.ColumnElement[bool] | None:
     owner, program, referred = columns.get("owner"), columns.get("program"), columns.get("referred")
-    organization_id = user.organization_id
     if scope is Scope.OWN:
         return None if owner is None else owner == organization_id
     if scope is Scope.PROGRAM:

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, defaultload, joinedload, lazyload
 
 from caseflow.cases.models import Case, Correction, Dismissal
+from caseflow.db import Statements
 from caseflow.errors import NotFound
 from caseflow.organizations import reference
-from caseflow.policy import Permission, clause
+from caseflow.policy import Permission, audience, clause
 from caseflow.users.models import User
 
 NOT_FOUND = "案件が見つかりません。"
@@ -65,15 +66,20 @@ CASE_PAGE_LOADING = (*REFERENCES_FROM_CACHE, *_PROPOSALS_WITHOUT_PEOPLE, *_ASSIG
 _OTHER_CASES = aliased(Case, name="other_cases")
 
 
+# The statements that load one case for a user, kept per audience (the case's id a bind parameter).
+_STATEMENTS = Statements()
+_CASE_ID = sa.bindparam("case_id", type_=sa.Integer)
+
+
 def get_visible_case(session: Session, case_id: int, user: User) -> Case:
     """Load a case the user may see; any other case is 'not found', whether it exists or not.
 
     Its program and organisations come from the reference cache, checked against the stamp the
     same statement reads."""
-    row = session.execute(sa.select(Case, reference.stamp_column())
-                          .where(Case.id == case_id, visible_cases_clause(user))
-                          .options(*REFERENCES_FROM_CACHE, *_ASSIGNEE_BY_NAME, *_PROPOSALS_WITHOUT_PEOPLE)
-                          ).unique().one_or_none()
+    stmt = _STATEMENTS.get(("case", audience(user, Permission.CASE_VIEW)), lambda: (
+        sa.select(Case, reference.stamp_column()).where(Case.id == _CASE_ID, visible_cases_clause(user))
+        .options(*REFERENCES_FROM_CACHE, *_ASSIGNEE_BY_NAME, *_PROPOSALS_WITHOUT_PEOPLE)))
+    row = session.execute(stmt, {"case_id": case_id}).unique().one_or_none()
     if row is None:
         raise NotFound(NOT_FOUND)
     case, stamp = row
@@ -88,17 +94,20 @@ def get_case_for_page(session: Session, case_id: int, user: User, *,
     of it, how many other cases ``user`` may see carry the same My Number, and for each of
     ``sections`` (name → a model with a ``case_id``) whether the case has any of its rows, in one
     statement; the statement reads the reference stamp too (caseflow.organizations.reference)."""
-    others = _OTHER_CASES
-    same_number = (sa.select(sa.func.count()).select_from(others)
-                   .where(others.registered_number_digest == Case.registered_number_digest, others.id != Case.id,
-                          visible_cases_clause(user, others))
-                   .scalar_subquery())
     sections = dict(sections or {})
-    has_rows = [sa.exists().where(model.case_id == Case.id) for model in sections.values()]
-    row = session.execute(
-        sa.select(Case, same_number, reference.stamp_column(), *has_rows)
-        .where(Case.id == case_id, visible_cases_clause(user)).options(*CASE_PAGE_LOADING)
-    ).unique().one_or_none()
+
+    def build() -> sa.Select:
+        others = _OTHER_CASES
+        same_number = (sa.select(sa.func.count()).select_from(others)
+                       .where(others.registered_number_digest == Case.registered_number_digest, others.id != Case.id,
+                              visible_cases_clause(user, others))
+                       .scalar_subquery())
+        has_rows = [sa.exists().where(model.case_id == Case.id) for model in sections.values()]
+        return (sa.select(Case, same_number, reference.stamp_column(), *has_rows)
+                .where(Case.id == _CASE_ID, visible_cases_clause(user)).options(*CASE_PAGE_LOADING))
+
+    key = ("case page", audience(user, Permission.CASE_VIEW), tuple(sections.items()))
+    row = session.execute(_STATEMENTS.get(key, build), {"case_id": case_id}).unique().one_or_none()
     if row is None:
         raise NotFound(NOT_FOUND)
     case, same_number_cases, stamp, *present = row

@@ -7,11 +7,10 @@ from urllib.parse import parse_qsl, urlencode
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from sqlalchemy.orm import defaultload
 from werkzeug.datastructures import MultiDict
 
-from caseflow.cases import export, forms, listing, operations, queue
+from caseflow.cases import export, forms, listing, operations, queue, table
 from caseflow.cases import filters as saved_filters
 from caseflow.cases.access import get_case_for_page, get_visible_case, named_only, visible_cases_clause
 from caseflow.cases.machine import SPECS
@@ -42,24 +41,8 @@ from caseflow.policy import Permission, may, roles_with
 from caseflow.users.models import User, UserRole
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
-
-# A case's status and grade as a badge, on every list row and case page: the same few fragments,
-# made once (a Jinja macro called twice per row cost the list page more than a millisecond).
-_STATUS_BADGES = {status: Markup('<span class="badge badge--status badge--{}">{}</span>').format(status.value, status.label)
-                  for status in CaseStatus}
-_GRADE_BADGES = {grade: Markup('<span class="badge badge--grade badge--grade-{0}" title="{1}">{0}</span>')
-                 .format(grade.value, grade.label) for grade in Grade}
-
-
-@bp.app_template_global()
-def status_badge(status: CaseStatus) -> Markup:
-    return _STATUS_BADGES[status]
-
-
-@bp.app_template_global()
-def grade_badge(grade: Grade) -> Markup:
-    return _GRADE_BADGES[grade]
-
+for _global in (table.status_badge, table.grade_badge, table.case_rows):
+    bp.add_app_template_global(_global)
 
 def _list_filters(args) -> dict:
     """The list's filters as typed (the form shows them); an unknown sort is the default."""

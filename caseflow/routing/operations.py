@@ -17,11 +17,11 @@ from caseflow.cases.operations import transitioned
 from caseflow.core.limits import TEXT_MAX
 from caseflow.core.mynumber import mask_my_numbers
 from caseflow.core.params import required_text
-from caseflow.db import utcnow
+from caseflow.db import Statements, utcnow
 from caseflow.errors import DomainError, NotFound
 from caseflow.organizations import reference
 from caseflow.organizations.models import Organization
-from caseflow.policy import Permission, clause, may, require
+from caseflow.policy import Permission, audience, clause, may, require
 from caseflow.routing.models import InboxItem, InboxKind, Referral, ReferralStatus
 from caseflow.users.models import User
 
@@ -165,9 +165,15 @@ def inbox(session: Session, actor: User, *, unread_only: bool = False, limit: in
     return list(session.scalars(stmt))
 
 
+# The unread count runs on every page (the navigation bar's badge): its statement is kept per audience.
+_UNREAD_COUNTS = Statements()
+
+
 def unread_count(session: Session, actor: User) -> int:
-    return session.scalar(sa.select(sa.func.count(InboxItem.id)).outerjoin(InboxItem.case)
-                          .where(_visible(actor), InboxItem.read_at.is_(None))) or 0
+    key = (audience(actor, Permission.INBOX_READ), audience(actor, Permission.CASE_VIEW))
+    return session.scalar(_UNREAD_COUNTS.get(key, lambda: (
+        sa.select(sa.func.count(InboxItem.id)).outerjoin(InboxItem.case)
+        .where(_visible(actor), InboxItem.read_at.is_(None))))) or 0
 
 
 def mark_read(session: Session, actor: User, item_ids: list[int] | None = None) -> int:

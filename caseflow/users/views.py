@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
@@ -47,6 +48,10 @@ login_manager.session_protection = "strong"
 # between the password and the code, who is logging in, since when, and where to go afterwards.
 LOGIN_AT = "_login_at"
 SEEN_AT = "_seen_at"
+# The last activity is noted to the minute: a session changed by every request would be signed and sent
+# back as a new cookie with every answer (~3 % of a web process's CPU under bench_load.py), and an
+# idle timeout counted in minutes ends at most this much early.
+SEEN_AT_STEP_SECONDS = 60
 PENDING_USER = "_pending_user"
 PENDING_AT = "_pending_at"
 PENDING_NEXT = "_pending_next"
@@ -73,6 +78,9 @@ login_limit = limiter.shared_limit(_login_rate_limit, scope="login", methods=["P
                                    deduct_when=lambda response: response.status_code == 401)
 
 
+_SESSION_USER = sa.select(User).where(User.id == sa.bindparam("user_id")).options(joinedload(User.role_links))
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     """The session holds ``<id>:<session token>``: a changed token (logout elsewhere, new password) ends it."""
@@ -80,8 +88,9 @@ def _load_user(user_id: str) -> User | None:
     user_id = parse_id(number)
     if user_id is None:
         return None
-    # The roles with the user (and its organisation): every request checks the session, in one statement.
-    user = db.session.get(User, user_id, options=[joinedload(User.role_links)])
+    # The roles with the user (and its organisation): every request checks the session, in one statement,
+    # built once (caseflow.db.Statements).
+    user = db.session.execute(_SESSION_USER, {"user_id": user_id}).unique().scalar_one_or_none()
     if user is None or not user.active or (user.session_token or "") != token:
         return None
     return user
@@ -140,7 +149,7 @@ def _session_lifetime():
     elif not isinstance(seen_at, int) or now - seen_at > config["SESSION_IDLE_MINUTES"] * 60:
         message = IDLE_TIMEOUT
     else:
-        if request.endpoint not in PASSIVE_ENDPOINTS:
+        if request.endpoint not in PASSIVE_ENDPOINTS and now - seen_at >= SEEN_AT_STEP_SECONDS:
             session[SEEN_AT] = int(now)
         return None
     logout_user()

@@ -553,6 +553,14 @@ def report_actions(check: ActionsCheck) -> None:
 MODES = {"saturation": (16, None), "think": (200, (1.0, 3.0))}
 
 
+def machine_speed() -> float:
+    """Seconds one core takes for a fixed piece of Python: shared machines change speed from one hour
+    to the next (by a third here), so a figure is read beside the speed it was measured at."""
+    started = time.perf_counter()
+    sum(i * i for i in range(10**7))
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=MODES, default="saturation")
@@ -596,11 +604,13 @@ def main() -> None:
     from caseflow.serving.server import sizing
 
     size = sizing(workers=args.workers, threads=args.threads)
+    speed = machine_speed()  # before the server starts
     port = _free_port()
     server = _start_gunicorn(env, port, size.workers, size.threads, args.root)
     print(f"mode {args.mode}: {users} users{f', think {think[0]:g}–{think[1]:g} s' if think else ', no pause'}; "
           f"gunicorn {size.workers} workers × {size.threads} threads (gthread); load generator "
-          f"{args.client_processes} process(es) of threads; {os.cpu_count()} CPUs shared by all")
+          f"{args.client_processes} process(es) of threads; {os.cpu_count()} CPUs shared by all; "
+          f"this machine's speed now: {speed:.2f} s for a fixed Python loop (runs compare when it does)")
     def gunicorn(pid: int, parent: int, _command: str) -> bool:
         return server.pid in (pid, parent)
 

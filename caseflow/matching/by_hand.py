@@ -16,7 +16,8 @@ from dataclasses import dataclass, fields
 import polars as pl
 
 from caseflow.matching.fields import EXTRACT_SCHEMA
-from caseflow.matching.grading import FIELDS, MISSING, grade
+from caseflow.matching.grading import grade
+from caseflow.matching.verdicts import FIELDS, MISSING
 
 # Until the registry's facts are entered, a record is to be checked (B), and says why.
 NOT_ENTERED_GRADE = "B"

@@ -112,12 +112,12 @@ def grade_files(records: Path, registry: Path, out: Path, *, partitions: int | N
         partitions = 1  # an Excel sheet holds at most 1,048,576 rows: memory is enough
     tmp_out = out.with_name(f".{out.name}.partial")
     try:
-        graded = on_graded or (lambda _frame: None)
+        graded = on_graded
         if partitions == 1:
             summary = _grade_in_memory(records, registry, tmp_out, graded)
         else:
-            summary = _grade_in_partitions(records, registry, tmp_out, partitions, workdir, progress, graded,
-                                           grade_parts or grade_partitions_here)
+            summary = _grade_in_partitions(records, registry, tmp_out, partitions, workdir, progress,
+                                           graded or (lambda _frame: None), grade_parts or grade_partitions_here)
         os.replace(tmp_out, out)
     finally:
         tmp_out.unlink(missing_ok=True)
@@ -136,7 +136,7 @@ def _count(summary: GradeSummary, graded: pl.DataFrame) -> None:
         summary.counts[grade_] = summary.counts.get(grade_, 0) + n
 
 
-def _grade_in_memory(records: Path, registry: Path, out: Path, on_graded: Graded) -> GradeSummary:
+def _grade_in_memory(records: Path, registry: Path, out: Path, on_graded: Graded | None) -> GradeSummary:
     # Both files at once: much of reading is single-threaded work on one column at a time.
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {label: pool.submit(read_extract, path, kind=kind)
@@ -153,7 +153,8 @@ def _grade_in_memory(records: Path, registry: Path, out: Path, on_graded: Graded
     summary = GradeSummary()
     _count(summary, graded)
     write_result(graded, out)
-    on_graded(graded.filter(pl.col("grade") != "A"))
+    if on_graded is not None:  # `caseflow grade` opens no cases: no need to filter 31 columns (0.01-0.02 s)
+        on_graded(graded.filter(pl.col("grade") != "A"))
     return summary
 
 

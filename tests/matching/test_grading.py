@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 
 from caseflow.core.mynumber import check_digit
-from caseflow.matching.grading import FIELDS, grade, result_table
+from caseflow.matching.grading import grade, result_table
+from caseflow.matching.verdicts import FIELDS
 
 NUMBER = "123456789018"
 OTHER = "98765432101" + str(check_digit("98765432101"))
@@ -190,3 +191,16 @@ def test_frames_without_the_out_of_area_column_are_graded_as_not_marked():
     registry = frame([dict(REGISTRY_PERSON, row=2)])
     records = frame([record(), record(record_id="R2", row=3, my_number=OTHER)]).drop("out_of_area")
     assert grade(records, registry)["grade"].to_list() == ["A", "B"]
+
+
+def test_names_whose_hashes_collide_are_still_told_apart(monkeypatch):
+    """Distinct names and kana are found by their 64-bit hash; were two to share one, the
+    grader must notice and tell them apart as strings, never give one the other's verdict."""
+    cases = [(frame([record(**rec_changes)]), frame([dict(REGISTRY_PERSON, row=2, **reg_changes)]))
+             for _id, rec_changes, reg_changes, *_rest in EXAMPLES]
+    expected = [grade(records, registry) for records, registry in cases]
+    # Every value the same hash: every distinct value collides with every other.
+    monkeypatch.setattr(pl.Series, "hash", lambda self, *args, **kwargs: pl.repeat(
+        7, self.len(), dtype=pl.UInt64, eager=True))
+    for (records, registry), graded in zip(cases, expected, strict=True):
+        assert grade(records, registry).equals(graded)

@@ -264,7 +264,15 @@ def rule(permission: Permission | str) -> Rule:
     return RULES[Permission(permission)]
 
 
+def _actual(user):
+    """The user behind a proxy (flask_login's ``current_user``), which would look the user up again
+    at each of the attributes a check reads (~90 look-ups on a case page); anything else as it is."""
+    unwrap = getattr(user, "_get_current_object", None)
+    return unwrap() if unwrap is not None else user
+
+
 def _grants(user: User | None, permission: Permission | str) -> list[Grant]:
+    user = _actual(user)
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     return [g for g in rule(permission).grants if g.applies_to(user)]
@@ -273,6 +281,7 @@ def _grants(user: User | None, permission: Permission | str) -> list[Grant]:
 def may(user: User | None, permission: Permission | str, obj: object | None = None) -> bool:
     """Whether ``user`` has ``permission`` for ``obj``; without ``obj``, whether their roles grant
     it over anything (menus, pages that list what the user has it for)."""
+    user = _actual(user)
     subject = rule(permission).subject
     for g in _grants(user, permission):
         if obj is None or subject is None or g.scope is Scope.ALL or _holds(g.scope, user, obj):
@@ -316,6 +325,7 @@ def audience(user: User | None, permission: Permission | str) -> tuple[tuple[Gra
     """All that ``clause(user, permission, …)`` depends on of the user: the grants that apply to them and
     their organisation. Users with the same audience get the same condition, so a statement built on it
     is kept under it and run again for any of them (``caseflow.db.Statements``)."""
+    user = _actual(user)
     return tuple(_grants(user, permission)), getattr(user, "organization_id", None)
 
 

@@ -34,10 +34,11 @@ from caseflow.core.japanese import today_jst, wareki, ymd
 from caseflow.core.pages import Done, action
 from caseflow.core.params import parse_count
 from caseflow.core.views import XLSX_MIMETYPE, download
+from caseflow.db import Statements
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.organizations.models import Organization, Program
-from caseflow.policy import Permission, may, roles_with
+from caseflow.policy import Permission, audience, may, roles_with
 from caseflow.users.models import User, UserRole
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -66,15 +67,11 @@ def _render_list(*, mine: bool, args=None, status: int = 200):
                              per_page=current_app.config["CASES_PER_PAGE"], clamp=True, count_cap=listing.COUNT_CAP)
     # The programs of the cases the user sees: a probe per program (index on program, agency), not
     # a pass over all the cases.
-    programs = db.session.scalars(
-        sa.select(Program).where(
-            sa.exists().where(Case.program_id == Program.id, visible_cases_clause(current_user))
-        ).order_by(Program.id)
-    ).all()
-    assignees = db.session.execute(  # the filter's choices: ids and names
-        sa.select(User.id, User.display_name).where(User.organization_id == current_user.organization_id)
-        .order_by(User.display_name)
-    ).all()
+    programs = db.session.scalars(_LIST_PROGRAMS.get(audience(current_user, Permission.CASE_VIEW), lambda: (
+        sa.select(Program).where(sa.exists().where(Case.program_id == Program.id, visible_cases_clause(current_user)))
+        .order_by(Program.id)))).all()
+    # the filter's choices: ids and names
+    assignees = db.session.execute(_ASSIGNEES, {"organization_id": current_user.organization_id}).all()
     return render_template(
         "cases/list.html", cases=result.cases, filters=filters, page=result.page, pages=result.pages,
         total=result.total, capped=result.capped, awaiting=result.awaiting, mine=mine,
@@ -197,15 +194,22 @@ def _page_sections() -> dict[str, type]:
     return {"letters": Letter, "recipients": Recipient, "referrals": Referral, "evidence": Evidence}
 
 
+# The statements of every case page and list, built once (caseflow.db.Statements): the timeline of a
+# case, the filters' programs (those of the cases the viewer may see, kept per audience) and assignees.
+_TIMELINE = (sa.select(CaseEvent).where(CaseEvent.case_id == sa.bindparam("case_id", type_=sa.Integer))
+             .order_by(CaseEvent.id).options(named_only(defaultload(CaseEvent.actor))))
+_ASSIGNEES = (sa.select(User.id, User.display_name)
+              .where(User.organization_id == sa.bindparam("organization_id", type_=sa.Integer))
+              .order_by(User.display_name))
+_LIST_PROGRAMS = Statements()
+
+
 def _render_case(case: Case, status: int = 200, *, revealed_number: str | None = None,
                  facts_revealed: bool = False, same_number_cases: int | None = None, has: dict[str, bool] | None = None):
     """The case page; ``same_number_cases`` as ``get_case_for_page`` counts them (None: counted here);
     ``has``: which of ``_page_sections`` the case has rows in (None: each section is read)."""
     has = has if has is not None else dict.fromkeys(_page_sections(), True)
-    events = db.session.scalars(
-        sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
-        .options(named_only(defaultload(CaseEvent.actor)))
-    ).all()
+    events = db.session.scalars(_TIMELINE, {"case_id": case.id}).all()
     actions = operations.available_actions(case, current_user)
     if same_number_cases is None:  # other cases with the same My Number, of those the viewer may see
         same_number_cases = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import accumulate, pairwise
 from pathlib import Path
 
@@ -117,7 +118,8 @@ def grade_files(records: Path, registry: Path, out: Path, *, partitions: int | N
             summary = _grade_in_memory(records, registry, tmp_out, graded)
         else:
             summary = _grade_in_partitions(records, registry, tmp_out, partitions, workdir, progress,
-                                           graded or (lambda _frame: None), grade_parts or grade_partitions_here)
+                                           graded, grade_parts or partial(grade_partitions_here,
+                                                                          flagged=graded is not None))
         os.replace(tmp_out, out)
     finally:
         tmp_out.unlink(missing_ok=True)
@@ -162,14 +164,23 @@ def _grade_in_memory(records: Path, registry: Path, out: Path, on_graded: Graded
 
 
 def _grade_in_partitions(records: Path, registry: Path, out: Path, partitions: int, workdir: Path | None,
-                         progress: Progress | None, on_graded: Graded, grade_parts: PartsGrader) -> GradeSummary:
+                         progress: Progress | None, on_graded: Graded | None, grade_parts: PartsGrader
+                         ) -> GradeSummary:
     report = progress or (lambda done, total, message: None)
     work = Path(tempfile.mkdtemp(prefix="caseflow-grade-", dir=workdir))
+    removing = None
     try:
         split_files(records, registry, work, partitions, report)
         grade_parts(work, partitions, report)
+        # The split files are not read again: they go while the results are merged (removing the
+        # 3 GB of a 10M-record split took 1.3 s after the merge's 1.7 s).
+        removing = threading.Thread(target=lambda: [shutil.rmtree(work / kind, ignore_errors=True)
+                                                    for kind in ("records", "registry")])
+        removing.start()
         return merge_partitions(work, partitions, out, on_graded)
     finally:
+        if removing is not None:
+            removing.join()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -218,13 +229,14 @@ def split_files(records: Path, registry: Path, work: Path, partitions: int, prog
     (work / _GRADED).mkdir()
 
 
-def grade_partitions_here(work: Path, partitions: int, progress: Progress) -> None:
-    """Grade every partition of the split in ``work`` in this process, PARTITION_THREADS at a time."""
+def grade_partitions_here(work: Path, partitions: int, progress: Progress, *, flagged: bool = True) -> None:
+    """Grade every partition of the split in ``work`` in this process, PARTITION_THREADS at a time
+    (``flagged``: as grade_partition)."""
     done = 0
     progress(2, partitions + 2, f"照合しています（0 / {partitions}）")
     with ThreadPoolExecutor(max_workers=PARTITION_THREADS) as pool:
         # Much of grading runs on one core at a time; two partitions at once keep both busy.
-        for _ in pool.map(lambda part: grade_partition(work, part), range(partitions)):
+        for _ in pool.map(lambda part: grade_partition(work, part, flagged=flagged), range(partitions)):
             done += 1
             progress(2 + done, partitions + 2, f"照合しています（{done} / {partitions}）")
 
@@ -234,10 +246,11 @@ def partition_graded(work: Path, part: int) -> bool:
     return (work / _GRADED / f"{part}.json").exists()
 
 
-def grade_partition(work: Path, part: int) -> None:
+def grade_partition(work: Path, part: int, *, flagged: bool = True) -> None:
     """Grade partition ``part`` of the split in ``work`` and write what it found beside it: the
-    result rows, the B and C records, and an outcome (counts, or the rows' problems) written last,
-    so that a partition is either graded whole or not at all. Grading it again writes the same.
+    result rows, the B and C records (unless ``flagged`` is False: nobody opens cases from them),
+    and an outcome (counts, or the rows' problems) written last, so that a partition is either
+    graded whole or not at all. Grading it again writes the same.
     """
     cross_problems = _read_problems(work / _CROSS_PROBLEMS)
     problems: list[Problem] = []
@@ -252,16 +265,16 @@ def grade_partition(work: Path, part: int) -> None:
             resident = pl.DataFrame(schema=business.schema)
         graded = grade(business, resident, cross_record=pl.read_ipc(work / _CROSS_FLAGS))
         _write_atomically(graded_dir / f"{part}.csv", lambda path: write_result(graded, path, header=False))
-        flagged = graded.filter(pl.col("grade") != "A")
-        _write_atomically(graded_dir / f"{part}.flagged.ipc", flagged.write_ipc)
+        if flagged:
+            _write_atomically(graded_dir / f"{part}.flagged.ipc", graded.filter(pl.col("grade") != "A").write_ipc)
         outcome["records"] = graded.height
         outcome["counts"] = dict(graded["grade"].value_counts().iter_rows())
     _write_atomically(graded_dir / f"{part}.json", lambda path: path.write_text(json.dumps(outcome)))
 
 
-def merge_partitions(work: Path, partitions: int, out: Path, on_graded: Graded) -> GradeSummary:
+def merge_partitions(work: Path, partitions: int, out: Path, on_graded: Graded | None) -> GradeSummary:
     """The result file from the graded partitions of ``work``, in partition order, and their B and C
-    records to ``on_graded``; or FilesRefused with every problem the partitions found."""
+    records to ``on_graded`` (if given); or FilesRefused with every problem the partitions found."""
     problems = _read_problems(work / _CROSS_PROBLEMS)
     registry_problems: list[Problem] = []
     outcomes = []
@@ -291,7 +304,7 @@ def merge_partitions(work: Path, partitions: int, out: Path, on_graded: Graded) 
             summary.records += outcome["records"]
             for grade_, n in outcome["counts"].items():
                 summary.counts[grade_] = summary.counts.get(grade_, 0) + n
-    for part in range(partitions):
+    for part in range(partitions if on_graded is not None else 0):
         flagged = work / _GRADED / f"{part}.flagged.ipc"
         if flagged.exists():
             on_graded(pl.read_ipc(flagged))
@@ -413,7 +426,10 @@ def _split(path: Path, number_column: str, target: Path, partitions: int) -> Non
         .with_columns(_number_key(number_column, partitions))
         .sink_ipc(pl.PartitionBy(target, key="__part__", include_key=False,
                                  approximate_bytes_per_file=None), mkdir=True,
-                  record_batch_size=max(_SMALLEST_BATCH, SPLIT_BUFFERED_ROWS // partitions))
+                  record_batch_size=max(_SMALLEST_BATCH, SPLIT_BUFFERED_ROWS // partitions),
+                  # Strings as offsets and bytes (Arrow's first layout), not views: a third less CPU
+                  # and half the system time to write (10M records: 4.7 → 3.3 s per file).
+                  compat_level=pl.CompatLevel.oldest())
     )
 
 

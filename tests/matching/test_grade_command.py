@@ -1,15 +1,20 @@
-"""`caseflow grade` on extracts whose records lack facts or are marked 住登外, as a user runs it."""
+"""`caseflow grade` on extracts whose records lack facts or are marked 住登外, as a user runs it; its allocator."""
 
 from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 
 import polars as pl
+import pytest
 from click.testing import CliRunner
 
 from caseflow.cli import main
 from caseflow.core.mynumber import check_digit
+from caseflow.entry import ALLOCATOR, ALLOCATOR_VARIABLE, GRADE_ALLOCATOR, configure_allocator
 
 
 def number(seed: int) -> str:
@@ -96,3 +101,23 @@ def test_an_unreadable_out_of_area_mark_refuses_the_file(tmp_path):
     result, _table = _grade(tmp_path, _csv(header, rows))
     assert result.exit_code == 1
     assert "2行目 out_of_area：住登外「maybe」を読み取れません" in result.output
+
+
+def test_the_allocator_is_set_for_each_command_unless_the_operator_set_one():
+    environ: dict[str, str] = {}
+    configure_allocator(["caseflow", "grade", "a.csv", "b.csv"], environ)
+    assert environ == {ALLOCATOR_VARIABLE: GRADE_ALLOCATOR}
+    environ = {}
+    configure_allocator(["caseflow", "worker"], environ)
+    assert environ == {ALLOCATOR_VARIABLE: ALLOCATOR}
+    environ = {ALLOCATOR_VARIABLE: "narenas:4"}
+    configure_allocator(["caseflow", "grade"], environ)
+    assert environ == {ALLOCATOR_VARIABLE: "narenas:4"}
+
+
+@pytest.mark.parametrize("setting", [ALLOCATOR, GRADE_ALLOCATOR])
+def test_polars_allocator_accepts_the_settings(setting):
+    """jemalloc ignores a setting it cannot read, with a warning on standard error."""
+    run = subprocess.run([sys.executable, "-c", "import polars as pl; pl.DataFrame({'a': [1]}).sum()"],
+                         env={**os.environ, ALLOCATOR_VARIABLE: setting}, capture_output=True, text=True, check=True)
+    assert "jemalloc" not in run.stderr

@@ -69,3 +69,19 @@ def test_a_number_lands_in_the_partition_of_its_digits(number):
     for partitions in (3, 7):
         found = frame.select(_number_key("n", partitions)).to_series()[0]
         assert found == (digits % partitions if digits is not None else 0)
+
+
+@pytest.mark.parametrize("wants_cases", [True, False])
+def test_a_split_leaves_nothing_behind(dataset, tmp_path, wants_cases):
+    """The work folder's split files, results and B/C records are gone once the result is written,
+    whether the caller opens cases from the B/C records (an inspection) or not (`caseflow grade`)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    handed = []
+    summary = grade_files(dataset["records"], dataset["registry"], tmp_path / "out.csv", partitions=4,
+                          workdir=work, on_graded=handed.append if wants_cases else None)
+    assert list(work.iterdir()) == []
+    flagged = summary.counts["B"] + summary.counts["C"]
+    assert flagged > 0
+    assert sum(frame.height for frame in handed) == (flagged if wants_cases else 0)
+    assert pl.read_csv(tmp_path / "out.csv").height == summary.records == 6_000

@@ -203,6 +203,17 @@ def test_strings_are_stripped_and_empty_becomes_null_but_not_otherwise_normalise
     assert record["address"] == "青森市新町２丁目１－２"
 
 
+
+@pytest.mark.parametrize("padded", ["\u3000{}", "{}\t", "\u00a0{}", "{}\u2003", " {} "])
+def test_white_space_around_one_value_among_many_is_stripped(padded):
+    """Columns are stripped only where a value needs it: the one padded value is found all the same."""
+    rows = [row(record_id=f"{i:04d}", address="青森市新町一丁目2番3号") for i in range(50)]
+    rows[37] = row(record_id="0037", name=padded.format("佐藤　花子"), address=padded.format("弘前市大字代官町5番地1"))
+    frame = read_extract(make_csv(rows), kind="records")
+    assert frame.row(37, named=True)["name"] == "佐藤　花子"
+    assert frame.row(37, named=True)["address"] == "弘前市大字代官町5番地1"
+    assert frame["address"].to_list().count("青森市新町一丁目2番3号") == 49
+
 @pytest.mark.parametrize("raw,expected", [
     ("１２３４５６７８９０１８", NUMBER),
     ("1234-5678-9018", NUMBER),

@@ -438,7 +438,8 @@ def _read_partition(directory: Path, part: int, kind: str, problems: list[Proble
     frames = []
     for path in files:
         try:
-            frames.append(extract_from_strings(pl.read_ipc(path), kind=kind))
+            # Record ids used twice were found across the whole file by the cross-record pass.
+            frames.append(extract_from_strings(pl.read_ipc(path), kind=kind, record_ids_checked=True))
         except ExtractRefused as refused:
             problems.extend(refused.problems)
     if not frames:

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
+from dataclasses import replace
 
 import openpyxl
 import pytest
@@ -210,6 +211,17 @@ def test_the_pdf_report_without_the_optional_parts(lines):
     text = _text(exports.report_pdf({"title": "点検結果", "lines": lines[:3], "total": total(lines[:3]),
                                      "generated_on": dt.date(2025, 7, 1)}))
     assert "点検結果" in text and "原因別" not in text and "見込み" not in text
+
+
+def test_the_pdf_report_counts_the_errors_found_outside_the_inspection_apart(lines):
+    """As the published tables' footnotes do: the errors found otherwise are named, not added to the rates."""
+    shown = [replace(lines[0], errors_separate=12), lines[1], replace(lines[2], errors_separate=3)]
+    squeezed = re.sub(r"\s", "", _text(exports.report_pdf({"title": "点検結果", "lines": shown, "total": total(shown),
+                                                           "generated_on": dt.date(2025, 7, 1)})))
+    assert f"点検以外で判明した紐付け誤りが15件ある（{lines[0].label}12件、{lines[2].label}3件）" in squeezed
+    assert "上表の件数・割合には含めていない" in squeezed
+    assert "点検以外で判明" not in re.sub(r"\s", "", _text(exports.report_pdf(
+        {"title": "点検結果", "lines": lines[:3], "total": total(lines[:3]), "generated_on": dt.date(2025, 7, 1)})))
 
 
 def test_the_pdf_report_is_deterministic_and_escapes_text(report):

@@ -13,6 +13,7 @@ first rule that holds gives the grade and the reason.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import polars as pl
@@ -145,11 +146,12 @@ def _detectors(frame: pl.DataFrame, cross_record: pl.DataFrame | None = None) ->
     def hashed(column: str) -> pl.Series:
         return frame.select(pl.when(pl.col(column).is_not_null()).then(pl.col(column).hash())).to_series()
 
-    flags = {
-        "shared_candidate": repeated(hashed("bank_account")),
-        "number_candidate": repeated(frame["_key"]),
-        "key_candidate": repeated(hashed("business_key")),
-    }
+    # Three independent look-ups, at once: Polars lets go of the interpreter while it hashes and sorts.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        shared = pool.submit(lambda: repeated(hashed("bank_account")))
+        reused = pool.submit(lambda: repeated(hashed("business_key")))
+        flags = {"number_candidate": repeated(frame["_key"]),
+                 "shared_candidate": shared.result(), "key_candidate": reused.result()}
     person = pl.concat_str([name_parts_expr(pl.col("rec_name")).str.replace_all(" ", "", literal=True),
                             pl.col("birth_date").cast(pl.String)], separator="|", ignore_nulls=True)
     found = [
@@ -399,10 +401,12 @@ def grade(records: pl.DataFrame, registry: pl.DataFrame | None = None, *,
     # Every record starts as the fast path's A; the others' outcomes go to their rows.
     outcome = {f"verdict_{f}": MATCH for f in FIELDS} | {"grade": "A", "rule": "all_match",
                                                           "reason": ALL_MATCH_REASON}
-    columns = []
-    for name in OUTCOME_COLUMNS:
+    def placed(name: str) -> pl.Series:
         full = pl.repeat(outcome[name], frame.height, dtype=hard[name].dtype, eager=True).alias(name)
-        columns.append(full.scatter(hard["_i"], hard[name]) if hard.height else full)
+        return full.scatter(hard["_i"], hard[name]) if hard.height else full
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two columns at a time, as for the look-ups above
+        columns = list(pool.map(placed, OUTCOME_COLUMNS))
     return frame.with_columns(columns).drop("_i", "_key")
 
 

@@ -79,7 +79,10 @@ def _address_token_table() -> tuple[list[str], list[str]]:
         for next_digit, next_ascii in [*zip("0123456789", "0123456789", strict=True),
                                        *zip("０１２３４５６７８９", "0123456789", strict=True)]:
             pairs[digit + "号" + next_digit] = ascii_digit + "/" + next_ascii
-    patterns = sorted(pairs, key=len, reverse=True)
+    # An ASCII digit alone would be replaced by itself: left out, a digit followed by no token is
+    # no match at all (the same result: a match is only ever taken from its leftmost start), and
+    # the pass takes a sixth less time (addresses are full of digits).
+    patterns = sorted((p for p in pairs if pairs[p] != p), key=len, reverse=True)
     return patterns, [pairs[p] for p in patterns]
 
 

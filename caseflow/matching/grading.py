@@ -367,14 +367,16 @@ def grade(records: pl.DataFrame, registry: pl.DataFrame | None = None, *,
         prepared_registry = prepare_registry(registry)
     if "out_of_area" not in records.columns:  # frames built by hand, without the optional column
         records = records.with_columns(out_of_area=pl.lit(None, dtype=pl.Boolean))
-    frame = records.lazy().rename({c: f"rec_{c}" for c in ("name", "name_kana", "address")})
-    frame = _number_checks(frame)
-    frame = (
-        frame.join(prepared_registry.lazy(), on="_key", how="left", maintain_order="left")
-        .with_columns(reg_found=pl.col("reg_found").fill_null(False))
-        .with_row_index("_i")
+    frame = _number_checks(records.lazy().rename({c: f"rec_{c}" for c in ("name", "name_kana", "address")}))
+    frame = frame.with_row_index("_i").collect(engine=ENGINE)
+    # Only the key goes into the join and the registry's facts come out of it, placed beside the
+    # records: joined whole, the records' columns were written anew too (1M: 30k fewer page faults).
+    facts = (
+        frame.lazy().select("_key").join(prepared_registry.lazy(), on="_key", how="left", maintain_order="left")
+        .select(pl.exclude("_key", "reg_found"), reg_found=pl.col("reg_found").fill_null(False))
         .collect(engine=ENGINE)
     )
+    frame = frame.hstack(facts.get_columns())
     frame = _detectors(frame, cross_record)
 
     # Fast path: a valid number found in the registry, all five facts written the same on
